@@ -1,0 +1,101 @@
+//! The edge's configuration, from flags and the environment.
+
+use std::{net::SocketAddr, time::Duration};
+
+use shop_runtime::config::{AuthConfig, ClientConfig, TelemetryConfig};
+
+/// Everything the edge needs to start.
+#[derive(Clone, Debug, clap::Parser)]
+#[command(name = "shop-edge", version, about = "The shop mesh's GraphQL and REST edge")]
+pub struct Config {
+    /// Address to serve HTTP on; port 0 picks a free port.
+    #[arg(long, env = "HTTP_LISTEN_ADDR", default_value = "0.0.0.0:8080")]
+    pub listen_addr: SocketAddr,
+
+    #[command(flatten)]
+    pub upstreams: Upstreams,
+
+    #[command(flatten)]
+    pub http: HttpLimits,
+
+    #[command(flatten)]
+    pub auth: AuthConfig,
+
+    #[command(flatten)]
+    pub client: ClientConfig,
+
+    #[command(flatten)]
+    pub telemetry: TelemetryConfig,
+}
+
+/// Where the gRPC services are.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Upstreams {
+    /// The users service.
+    #[arg(long, env = "USERS_URL", default_value = "http://127.0.0.1:50051")]
+    pub users_url: String,
+
+    /// The products service.
+    #[arg(long, env = "PRODUCTS_URL", default_value = "http://127.0.0.1:50052")]
+    pub products_url: String,
+
+    /// The cart service.
+    #[arg(long, env = "CART_URL", default_value = "http://127.0.0.1:50053")]
+    pub cart_url: String,
+
+    /// The orders service.
+    #[arg(long, env = "ORDERS_URL", default_value = "http://127.0.0.1:50054")]
+    pub orders_url: String,
+
+    /// The payments service.
+    #[arg(long, env = "PAYMENTS_URL", default_value = "http://127.0.0.1:50055")]
+    pub payments_url: String,
+}
+
+/// Limits applied to every HTTP request.
+#[derive(Clone, Debug, clap::Args)]
+pub struct HttpLimits {
+    /// Deadline of a request, passed on to every gRPC call it makes, in milliseconds.
+    #[arg(long, env = "HTTP_REQUEST_TIMEOUT_MS", default_value_t = 15_000)]
+    pub request_timeout_ms: u64,
+
+    /// Largest request body, in bytes.
+    #[arg(long, env = "HTTP_BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
+    pub body_limit_bytes: usize,
+
+    /// Most requests in flight at once; more are refused with 503.
+    #[arg(long, env = "HTTP_CONCURRENCY_LIMIT", default_value_t = 1024)]
+    pub concurrency_limit: usize,
+
+    /// Origins allowed by CORS, comma-separated, or `*` for any.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "*")]
+    pub cors_allowed_origins: String,
+
+    /// Deepest GraphQL query accepted.
+    #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 12)]
+    pub graphql_max_depth: usize,
+
+    /// Most complex GraphQL query accepted.
+    #[arg(long, env = "GRAPHQL_MAX_COMPLEXITY", default_value_t = 5000)]
+    pub graphql_max_complexity: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            request_timeout_ms: 15_000,
+            body_limit_bytes: 1024 * 1024,
+            concurrency_limit: 1024,
+            cors_allowed_origins: "*".into(),
+            graphql_max_depth: 12,
+            graphql_max_complexity: 5000,
+        }
+    }
+}
+
+impl HttpLimits {
+    /// The request deadline.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+}

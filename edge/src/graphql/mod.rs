@@ -1,0 +1,134 @@
+//! GraphQL at `/graphql`: POST executes, GET serves GraphiQL. The schema is
+//! merged from one object per domain; depth and complexity are limited.
+
+mod cart;
+mod catalog;
+mod loader;
+mod orders;
+mod users;
+
+use async_graphql::{
+    Context, Data, MergedObject, MergedSubscription, Schema,
+    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
+};
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use axum::{
+    Router,
+    extract::{State, WebSocketUpgrade},
+    http::{HeaderMap, HeaderValue, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+
+use crate::{auth::Caller, config::HttpLimits, error::ApiError, rest::json::ApiJson, state::AppState};
+
+/// Every query.
+#[derive(MergedObject, Default, Debug)]
+pub struct Query(users::UsersQuery, catalog::CatalogQuery, cart::CartQuery, orders::OrdersQuery);
+
+/// Every mutation.
+#[derive(MergedObject, Default, Debug)]
+pub struct Mutation(users::UsersMutation, catalog::CatalogMutation, cart::CartMutation, orders::OrdersMutation);
+
+/// Every subscription.
+#[derive(MergedSubscription, Default, Debug)]
+pub struct Subscription(orders::OrdersSubscription);
+
+/// The executable schema.
+pub type ShopSchema = Schema<Query, Mutation, Subscription>;
+
+/// The schema with its limits, serving `state`.
+pub fn schema(state: AppState) -> ShopSchema {
+    let limits = state.limits.clone();
+    builder(&limits).data(state).finish()
+}
+
+/// The schema's SDL, as committed in `edge/schema.graphql`.
+pub fn sdl() -> String {
+    builder(&HttpLimits::default()).finish().sdl()
+}
+
+fn builder(limits: &HttpLimits) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription::default())
+        .limit_depth(limits.graphql_max_depth)
+        .limit_complexity(limits.graphql_max_complexity)
+}
+
+/// `/graphql`: GET for GraphiQL, POST for queries; `/graphql/ws` for
+/// subscriptions (graphql-transport-ws, and the older graphql-ws).
+pub fn router(schema: ShopSchema) -> Router<AppState> {
+    Router::new()
+        .route("/graphql", get(graphiql).post(execute))
+        .route("/graphql/ws", get(subscriptions))
+        .layer(axum::Extension(schema))
+}
+
+async fn graphiql() -> impl IntoResponse {
+    Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").finish())
+}
+
+async fn subscriptions(
+    State(state): State<AppState>,
+    axum::Extension(schema): axum::Extension<ShopSchema>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move { connection_data(&state, &payload) })
+                .serve()
+        })
+        .into_response()
+}
+
+/// The websocket's caller, from `{"authorization": "Bearer ..."}` in the
+/// connection_init payload; a bad token refuses the connection.
+fn connection_data(state: &AppState, payload: &serde_json::Value) -> async_graphql::Result<Data> {
+    let token =
+        ["authorization", "Authorization"].iter().find_map(|key| payload.get(*key)).and_then(serde_json::Value::as_str);
+    let mut headers = HeaderMap::new();
+    if let Some(token) = token {
+        let value = HeaderValue::from_str(token)
+            .map_err(|_| ApiError::new(tonic::Code::Unauthenticated, "malformed authorization"))?;
+        headers.insert(header::AUTHORIZATION, value);
+    }
+    let caller = Caller::from_headers(&headers, &state.verifier)?;
+    let mut data = Data::default();
+    data.insert(CallerSlot(Ok(caller)));
+    data.insert(loader::ProductLoader::for_request(state.products.clone()));
+    Ok(data)
+}
+
+async fn execute(
+    State(state): State<AppState>,
+    axum::Extension(schema): axum::Extension<ShopSchema>,
+    headers: HeaderMap,
+    // Read like a REST body, so an oversized or malformed request is a
+    // problem naming what is wrong (413, or 400 with the field).
+    ApiJson(request): ApiJson<async_graphql::Request>,
+) -> GraphQLResponse {
+    // Verified now, judged by each resolver: public mutations (login, refresh)
+    // must keep working for a client that still sends an expired token.
+    let caller = CallerSlot(Caller::from_headers(&headers, &state.verifier));
+    let products = loader::ProductLoader::for_request(state.products.clone());
+    schema.execute(request.data(caller).data(products)).await.into()
+}
+
+/// The request's caller, or why its token was refused.
+struct CallerSlot(Result<Option<Caller>, ApiError>);
+
+/// The caller of this request; UNAUTHENTICATED without a valid token.
+fn caller<'c>(ctx: &Context<'c>) -> async_graphql::Result<&'c Caller> {
+    match ctx.data::<CallerSlot>().map(|slot| &slot.0) {
+        Ok(Ok(Some(caller))) => Ok(caller),
+        Ok(Err(refused)) => Err(refused.clone().into()),
+        Ok(Ok(None)) | Err(_) => Err(ApiError::new(tonic::Code::Unauthenticated, "authentication required").into()),
+    }
+}
+
+/// The shared state.
+fn app<'c>(ctx: &Context<'c>) -> &'c AppState {
+    ctx.data_unchecked::<AppState>()
+}

@@ -1,0 +1,150 @@
+//! The tower layers every HTTP request passes: request id, tracing (W3C
+//! context in), CORS, load shedding, the deadline passed on to gRPC, a hard
+//! timeout and a body limit; whatever error one of them (or axum) answers
+//! with becomes `application/problem+json` like every other error.
+
+use std::time::Duration;
+
+use axum::{
+    BoxError, Router,
+    error_handling::HandleErrorLayer,
+    extract::{DefaultBodyLimit, MatchedPath, Request},
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
+use shop_runtime::{grpc::deadline, telemetry::extract_context};
+use tower::ServiceBuilder;
+use tower_http::{
+    cors::{AllowOrigin, Any, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+use tracing::{Span, field::Empty};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::{config::HttpLimits, error::ApiError};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps `router` in the edge's layers.
+pub fn apply(router: Router, limits: &HttpLimits) -> Router {
+    let timeout = limits.request_timeout();
+    router
+        .layer(middleware::from_fn_with_state(timeout, within_deadline))
+        .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
+        .layer(RequestBodyLimitLayer::new(limits.body_limit_bytes))
+        // The deadline makes downstream calls fail in time; this is the backstop
+        // for work that hangs in the edge itself.
+        .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout + Duration::from_secs(1)))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(overloaded))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.concurrency_limit)),
+        )
+        .layer(middleware::map_response(bare_errors_as_problems))
+        .layer(cors(&limits.cors_allowed_origins))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span).on_response(record_status))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Opens the request's deadline scope; gRPC calls made inside it carry
+/// `grpc-timeout` with what is left.
+async fn within_deadline(
+    axum::extract::State(timeout): axum::extract::State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    deadline::within(timeout, next.run(request)).await
+}
+
+fn request_span(request: &Request) -> Span {
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+    let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let span = tracing::info_span!(
+        "http.server",
+        otel.name = %format!("{} {route}", request.method()),
+        otel.kind = "server",
+        otel.status_code = Empty,
+        http.request.method = %request.method(),
+        http.route = %route,
+        url.path = %request.uri().path(),
+        http.response.status_code = Empty,
+        request_id = %request_id,
+    );
+    if let Err(error) = span.set_parent(extract_context(request.headers())) {
+        tracing::debug!(%error, "cannot continue the client's trace");
+    }
+    span
+}
+
+fn record_status(response: &Response, latency: Duration, span: &Span) {
+    span.record("http.response.status_code", response.status().as_u16());
+    if response.status().is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
+    tracing::info!(parent: span, status = response.status().as_u16(), latency_ms = latency.as_millis() as u64, "request finished");
+}
+
+async fn overloaded(error: BoxError) -> Response {
+    if error.is::<tower::load_shed::error::Overloaded>() {
+        ApiError::new(tonic::Code::Unavailable, "the edge is at capacity, retry later").into_response()
+    } else {
+        tracing::error!(%error, "middleware failure");
+        ApiError::new(tonic::Code::Internal, "internal error").into_response()
+    }
+}
+
+/// Rewrites error responses that are not JSON (the body limit's 413, the
+/// timeout's 504, axum's 405, ...) as problems, keeping their other headers
+/// (`allow`, say). A 4xx keeps its short text as the detail; a 5xx never does.
+async fn bare_errors_as_problems(response: Response) -> Response {
+    let status = response.status();
+    let is_json =
+        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = match axum::body::to_bytes(body, 1024).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let error = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::body_too_large()
+    } else if status.is_client_error() && !text.is_empty() {
+        ApiError::http(status, text)
+    } else {
+        ApiError::http(status, status.canonical_reason().unwrap_or("error").to_ascii_lowercase())
+    };
+    let mut problem = error.into_response();
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    problem.headers_mut().extend(parts.headers);
+    problem
+}
+
+fn cors(allowed: &str) -> CorsLayer {
+    let origins = if allowed.trim() == "*" {
+        AllowOrigin::from(Any)
+    } else {
+        AllowOrigin::list(allowed.split(',').filter_map(|o| HeaderValue::from_str(o.trim()).ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            REQUEST_ID,
+            HeaderName::from_static("traceparent"),
+            HeaderName::from_static("tracestate"),
+        ])
+        .expose_headers([REQUEST_ID])
+        .max_age(Duration::from_secs(3600))
+}

@@ -1,0 +1,59 @@
+//! The edge: GraphQL and REST for clients, gRPC to the services behind it.
+//! It owns no data; every call carries the client's token, the trace context
+//! and the request's remaining deadline downstream.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod graphql;
+mod layers;
+pub mod model;
+pub mod rest;
+pub mod state;
+
+use anyhow::Context as _;
+use axum::{Router, routing::get};
+use shop_runtime::{Shutdown, shutdown::drain_within};
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use state::AppState;
+
+/// The service's name in telemetry and the launcher.
+pub const SERVICE_NAME: &str = "edge";
+
+/// How long in-flight HTTP requests get to finish after shutdown starts.
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Every route, with the edge's layers.
+pub fn app(state: AppState) -> Router {
+    let limits = state.limits.clone();
+    let router = Router::new()
+        .merge(rest::router())
+        .merge(graphql::router(graphql::schema(state.clone())))
+        .route("/healthz", get(rest::healthz))
+        .route("/readyz", get(rest::readyz))
+        .fallback(rest::not_found)
+        .with_state(state);
+    layers::apply(router, &limits)
+}
+
+/// Serves `app` on `listener` until `shutdown`, then drains for a while.
+pub async fn serve(listener: TcpListener, app: Router, shutdown: Shutdown) -> std::io::Result<()> {
+    let stop = shutdown.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move { stop.wait().await });
+    drain_within(&shutdown, DRAIN_LIMIT, server.into_future()).await.unwrap_or(Ok(()))
+}
+
+/// Builds the state from `config`, binds and serves until `shutdown`.
+pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
+    let verifier = config.auth.verifier().context("loading the token verification key")?;
+    let state = AppState::new(&config.upstreams, &config.client, verifier, config.http.clone())
+        .context("configuring upstreams")?;
+    let listener =
+        TcpListener::bind(config.listen_addr).await.with_context(|| format!("binding {}", config.listen_addr))?;
+    tracing::info!(addr = %listener.local_addr()?, "edge listening");
+    serve(listener, app(state), shutdown).await?;
+    tracing::info!("edge stopped");
+    Ok(())
+}

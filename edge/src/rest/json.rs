@@ -1,0 +1,96 @@
+//! A JSON body extractor whose errors are problem+json naming the field.
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, Request},
+    http::{StatusCode, header},
+};
+use serde::de::DeserializeOwned;
+use tonic::Code;
+
+use crate::error::ApiError;
+
+/// Like `axum::Json`, but a body that does not fit is a 400 problem whose
+/// `errors` name the offending field (e.g. `email`: "missing field").
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+        if !is_json {
+            return Err(ApiError::new(
+                Code::InvalidArgument,
+                "expected a request body with Content-Type: application/json",
+            ));
+        }
+        let body = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::body_too_large()
+            } else {
+                ApiError::http(rejection.status(), rejection.body_text())
+            }
+        })?;
+        parse(&body).map(ApiJson)
+    }
+}
+
+/// Deserialises a JSON body, naming the field at fault.
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let inner = error.inner().to_string();
+        // serde reports a missing field at its parent, naming it in the message.
+        let missing = inner.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+        let parent = error.path().to_string();
+        let field = match (missing, parent.as_str()) {
+            (Some(name), ".") => name.to_owned(),
+            (Some(name), parent) => format!("{parent}.{name}"),
+            (None, ".") => "body".to_owned(),
+            (None, path) => path.to_owned(),
+        };
+        let description = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
+        ApiError::invalid_field(&field, description)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        address: Address,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Address {
+        postal_code: String,
+    }
+
+    fn field_of(json: &str) -> String {
+        parse::<Body>(json.as_bytes()).expect_err(json).violations()[0].field.clone()
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        assert_eq!(field_of(r#"{"address": {"postal_code": "1"}}"#), "email");
+        assert_eq!(field_of(r#"{"email": 5, "address": {"postal_code": "1"}}"#), "email");
+        assert_eq!(field_of(r#"{"email": "a", "address": {"postal_code": 10115}}"#), "address.postal_code");
+        assert_eq!(field_of(r#"{"email": "a", "address": {}}"#), "address.postal_code");
+        assert_eq!(field_of("not json"), "body");
+    }
+}

@@ -1,0 +1,78 @@
+//! What every handler shares: typed gRPC clients and the token verifier.
+
+use shop_proto::{
+    cart::v1::cart_service_client::CartServiceClient, orders::v1::order_service_client::OrderServiceClient,
+    payments::v1::payment_service_client::PaymentServiceClient,
+    products::v1::product_service_client::ProductServiceClient, users::v1::user_service_client::UserServiceClient,
+};
+use shop_runtime::{
+    auth::TokenVerifier,
+    config::ClientConfig,
+    grpc::{MeshChannel, connect_lazy},
+};
+use tonic::transport::Channel;
+
+use crate::config::{HttpLimits, Upstreams};
+
+/// A downstream service, for readiness checks.
+#[derive(Clone, Debug)]
+pub struct Downstream {
+    /// Its short name, e.g. `users`.
+    pub name: &'static str,
+    /// A channel to it.
+    pub channel: Channel,
+}
+
+/// Shared by all requests; cheap to clone. Every client calls with the end
+/// user's own token, which each request attaches.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The users service.
+    pub users: UserServiceClient<MeshChannel>,
+    /// The products service.
+    pub products: ProductServiceClient<MeshChannel>,
+    /// The cart service.
+    pub cart: CartServiceClient<MeshChannel>,
+    /// The orders service.
+    pub orders: OrderServiceClient<MeshChannel>,
+    /// The payments service.
+    pub payments: PaymentServiceClient<MeshChannel>,
+    /// Every downstream, for `/readyz`.
+    pub downstreams: Vec<Downstream>,
+    /// Verifies bearer tokens before anything is forwarded.
+    pub verifier: TokenVerifier,
+    /// Request limits.
+    pub limits: HttpLimits,
+}
+
+impl AppState {
+    /// Clients for every upstream (connected lazily).
+    pub fn new(
+        upstreams: &Upstreams,
+        client: &ClientConfig,
+        verifier: TokenVerifier,
+        limits: HttpLimits,
+    ) -> Result<Self, tonic::transport::Error> {
+        let users = connect_lazy(&upstreams.users_url, client)?;
+        let products = connect_lazy(&upstreams.products_url, client)?;
+        let cart = connect_lazy(&upstreams.cart_url, client)?;
+        let orders = connect_lazy(&upstreams.orders_url, client)?;
+        let payments = connect_lazy(&upstreams.payments_url, client)?;
+        Ok(Self {
+            users: UserServiceClient::new(MeshChannel::new(users.clone())),
+            products: ProductServiceClient::new(MeshChannel::new(products.clone())),
+            cart: CartServiceClient::new(MeshChannel::new(cart.clone())),
+            orders: OrderServiceClient::new(MeshChannel::new(orders.clone())),
+            payments: PaymentServiceClient::new(MeshChannel::new(payments.clone())),
+            downstreams: vec![
+                Downstream { name: "users", channel: users },
+                Downstream { name: "products", channel: products },
+                Downstream { name: "cart", channel: cart },
+                Downstream { name: "orders", channel: orders },
+                Downstream { name: "payments", channel: payments },
+            ],
+            verifier,
+            limits,
+        })
+    }
+}

@@ -1,0 +1,54 @@
+//! Test support for the shop mesh: start the real mesh on ephemeral ports
+//! with a fresh database per test, and talk to it over HTTP and gRPC.
+//!
+//! `mesh_tests!` turns each test into one variant per backend: `sqlite`
+//! always, `postgres` when `SHOP_TEST_POSTGRES_URL` is set at build time.
+
+// Test support fails by panicking, with a message.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod actors;
+mod checkout;
+mod database;
+mod http;
+mod mesh;
+pub mod tokens;
+
+pub use actors::{Account, bearer};
+pub use checkout::{DECLINED_CARD, FLAKY_CARD, GOOD_CARD, NO_FUNDS_CARD, address, card, eventually};
+pub use database::{Backend, TestDatabases};
+pub use http::{HttpClient, Reply};
+pub use mesh::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, RESERVATION_SWEEP, Running, SAGA_LEASE, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET,
+    TestMesh,
+};
+
+/// Declares tests that run against a fresh mesh on every configured backend:
+///
+/// ```text
+/// mesh_tests! {
+///     async fn registers(mesh) { mesh.http.post(...).await; }
+/// }
+/// ```
+#[macro_export]
+macro_rules! mesh_tests {
+    ($(async fn $name:ident($mesh:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $mesh = $crate::TestMesh::start($crate::Backend::Sqlite).await;
+                $body
+            }
+
+            #[cfg(postgres_tests)]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let $mesh = $crate::TestMesh::start($crate::Backend::Postgres).await;
+                $body
+            }
+        }
+    )*};
+}

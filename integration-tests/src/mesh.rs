@@ -1,0 +1,360 @@
+//! The real mesh, in this process, on ephemeral ports: each service and the
+//! edge serve over real TCP and speak real gRPC to each other.
+
+use std::{net::SocketAddr, time::Duration};
+
+use shop_edge::config::{HttpLimits, Upstreams};
+use shop_proto::{
+    cart::v1::cart_service_client::CartServiceClient, orders::v1::order_service_client::OrderServiceClient,
+    payments::v1::payment_service_client::PaymentServiceClient,
+    products::v1::product_service_client::ProductServiceClient, users::v1::user_service_client::UserServiceClient,
+};
+use shop_runtime::{
+    Secret, Shutdown,
+    auth::TokenVerifier,
+    config::{AuthConfig, ClientConfig, DatabaseConfig, ServeConfig, ServiceCredentialsConfig, TelemetryConfig},
+    grpc::Listeners,
+};
+use shop_users::config::{AdminSeedConfig, SigningKeyConfig, TokenTtls};
+use tokio::sync::Mutex;
+use tonic::transport::Channel;
+
+use crate::{
+    database::{Backend, TestDatabases},
+    http::HttpClient,
+};
+
+/// The seeded admin of every test mesh.
+pub const ADMIN_EMAIL: &str = "admin@shop.test";
+/// Its password.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+/// The one service client every test mesh knows (the orders service).
+pub const SERVICE_CLIENT_ID: &str = "orders";
+/// Its secret.
+pub const SERVICE_CLIENT_SECRET: &str = "orders-secret-for-tests-0123456789";
+/// How often the test products service expires overdue reservations.
+pub const RESERVATION_SWEEP: Duration = Duration::from_millis(50);
+/// The test orders service's saga lease: how long recovery leaves a stopped
+/// checkout alone (running checkouts renew theirs).
+pub const SAGA_LEASE: Duration = Duration::from_secs(5);
+
+/// A running service: where it listens and how to stop it.
+#[derive(Debug, Clone)]
+pub struct Running {
+    /// The gRPC address.
+    pub addr: SocketAddr,
+    /// The admin (metrics) address.
+    pub admin: SocketAddr,
+    shutdown: Shutdown,
+}
+
+impl Running {
+    /// A channel to the service.
+    pub fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr)).expect("service url").connect_lazy()
+    }
+
+    /// Stops it and waits until its port refuses connections.
+    pub async fn stop(&self) {
+        self.shutdown.trigger();
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(self.addr).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("service at {} did not stop", self.addr);
+    }
+}
+
+async fn listeners_at(grpc: SocketAddr, admin: SocketAddr) -> Listeners {
+    for _ in 0..100 {
+        if let Ok(listeners) = Listeners::bind(grpc, Some(admin)).await {
+            return listeners;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("cannot bind {grpc}");
+}
+
+fn anywhere() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// A running mesh; everything stops and every database is dropped with it.
+#[derive(Debug)]
+pub struct TestMesh {
+    /// HTTP client for the edge.
+    pub http: HttpClient,
+    /// The edge's address.
+    pub edge_addr: SocketAddr,
+    /// The users service.
+    pub users_service: Running,
+    /// The products service.
+    pub products_service: Running,
+    /// The cart service.
+    pub cart_service: Running,
+    /// The payments service (restartable).
+    pub payments_service: Mutex<Running>,
+    /// The orders service (restartable).
+    pub orders_service: Mutex<Running>,
+    /// The signing key pair (tests forge tokens with it).
+    pub keys: shop_users::keys::KeyPair,
+    products_state: shop_products::AppState,
+    payments_config: shop_payments::Config,
+    orders_config: shop_orders::Config,
+    edge_shutdown: Shutdown,
+    databases: TestDatabases,
+}
+
+impl TestMesh {
+    /// Starts every service and the edge on `backend`, each with a fresh database.
+    /// With `SHOP_TEST_LOG` set (an EnvFilter, e.g. `info`), logs go to the test's output.
+    pub async fn start(backend: Backend) -> Self {
+        if let Ok(filter) = std::env::var("SHOP_TEST_LOG") {
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        }
+        let mut databases = TestDatabases::new(backend);
+        let keys = shop_users::keys::generate().expect("key pair");
+        let public_key = AuthConfig { jwt_public_key: Some(keys.public_pem.clone()), jwt_public_key_file: None };
+
+        let users_config = shop_users::Config {
+            listen_addr: anywhere(),
+            database: DatabaseConfig::new(databases.create("users").await),
+            signing_key: SigningKeyConfig {
+                jwt_private_key: Some(keys.private_pem.clone()),
+                jwt_private_key_file: None,
+            },
+            tokens: TokenTtls::default(),
+            admin: AdminSeedConfig {
+                admin_email: Some(ADMIN_EMAIL.into()),
+                admin_password: Some(Secret::new(ADMIN_PASSWORD)),
+            },
+            service_clients: format!("{SERVICE_CLIENT_ID}={SERVICE_CLIENT_SECRET}").parse().expect("service clients"),
+            serve: ServeConfig::default(),
+            telemetry: TelemetryConfig::default(),
+        };
+        let state = shop_users::AppState::build(&users_config).await.expect("users state");
+        let users_service =
+            spawn(anywhere(), anywhere(), |l, s| shop_users::serve(l, state, ServeConfig::default(), s)).await;
+
+        let products_config = shop_products::Config {
+            listen_addr: anywhere(),
+            database: DatabaseConfig::new(databases.create("products").await),
+            auth: public_key.clone(),
+            catalog: shop_products::config::CatalogConfig {
+                reservation_sweep_ms: u64::try_from(RESERVATION_SWEEP.as_millis()).unwrap_or(50),
+                ..Default::default()
+            },
+            serve: ServeConfig::default(),
+            telemetry: TelemetryConfig::default(),
+        };
+        let products_state = shop_products::AppState::build(&products_config).await.expect("products state");
+        let state = products_state.clone();
+        let products_service =
+            spawn(anywhere(), anywhere(), |l, s| shop_products::serve(l, state, ServeConfig::default(), s)).await;
+
+        let cart_config = shop_cart::Config {
+            listen_addr: anywhere(),
+            products_url: format!("http://{}", products_service.addr),
+            currency: "USD".into(),
+            database: DatabaseConfig::new(databases.create("cart").await),
+            auth: public_key.clone(),
+            client: ClientConfig::default(),
+            serve: ServeConfig::default(),
+            telemetry: TelemetryConfig::default(),
+        };
+        let state = shop_cart::AppState::build(&cart_config).await.expect("cart state");
+        let cart_service =
+            spawn(anywhere(), anywhere(), |l, s| shop_cart::serve(l, state, ServeConfig::default(), s)).await;
+
+        let payments_config = shop_payments::Config {
+            listen_addr: anywhere(),
+            database: DatabaseConfig::new(databases.create("payments").await),
+            auth: public_key.clone(),
+            serve: ServeConfig::default(),
+            telemetry: TelemetryConfig::default(),
+        };
+        let payments_service = start_payments(&payments_config, anywhere(), anywhere()).await;
+
+        let orders_config = shop_orders::Config {
+            listen_addr: anywhere(),
+            upstreams: shop_orders::config::Upstreams {
+                users_url: format!("http://{}", users_service.addr),
+                products_url: format!("http://{}", products_service.addr),
+                cart_url: format!("http://{}", cart_service.addr),
+                payments_url: format!("http://{}", payments_service.addr),
+            },
+            database: DatabaseConfig::new(databases.create("orders").await),
+            auth: public_key.clone(),
+            credentials: ServiceCredentialsConfig {
+                client_id: SERVICE_CLIENT_ID.into(),
+                client_secret: Secret::new(SERVICE_CLIENT_SECRET),
+            },
+            client: ClientConfig::default(),
+            saga: shop_orders::config::SagaConfig {
+                saga_lease_secs: SAGA_LEASE.as_secs(),
+                recovery_interval_ms: 100,
+                ..Default::default()
+            },
+            serve: ServeConfig::default(),
+            telemetry: TelemetryConfig::default(),
+        };
+        let orders_service = start_orders(&orders_config, anywhere(), anywhere()).await;
+
+        let verifier = TokenVerifier::from_public_pem(keys.public_pem.as_bytes()).expect("verifier");
+        let upstreams = Upstreams {
+            users_url: format!("http://{}", users_service.addr),
+            products_url: format!("http://{}", products_service.addr),
+            cart_url: format!("http://{}", cart_service.addr),
+            orders_url: format!("http://{}", orders_service.addr),
+            payments_url: format!("http://{}", payments_service.addr),
+        };
+        let edge_state =
+            shop_edge::AppState::new(&upstreams, &ClientConfig::default(), verifier, HttpLimits::default())
+                .expect("edge state");
+        let edge_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind edge");
+        let edge_addr = edge_listener.local_addr().expect("edge address");
+        let edge_shutdown = Shutdown::new();
+        tokio::spawn(shop_edge::serve(edge_listener, shop_edge::app(edge_state), edge_shutdown.clone()));
+
+        Self {
+            http: HttpClient::new(edge_addr),
+            edge_addr,
+            users_service,
+            products_service,
+            cart_service,
+            payments_service: Mutex::new(payments_service),
+            orders_service: Mutex::new(orders_service),
+            keys,
+            products_state,
+            payments_config,
+            orders_config,
+            edge_shutdown,
+            databases,
+        }
+    }
+
+    /// The backend this mesh runs on.
+    pub fn backend(&self) -> Backend {
+        self.databases.backend()
+    }
+
+    /// A gRPC channel to the users service.
+    pub fn users_channel(&self) -> Channel {
+        self.users_service.channel()
+    }
+
+    /// A typed gRPC client for the users service.
+    pub fn users(&self) -> UserServiceClient<Channel> {
+        UserServiceClient::new(self.users_service.channel())
+    }
+
+    /// A typed gRPC client for the products service.
+    pub fn products(&self) -> ProductServiceClient<Channel> {
+        ProductServiceClient::new(self.products_service.channel())
+    }
+
+    /// A typed gRPC client for the cart service.
+    pub fn cart(&self) -> CartServiceClient<Channel> {
+        CartServiceClient::new(self.cart_service.channel())
+    }
+
+    /// A typed gRPC client for the orders service.
+    pub async fn orders(&self) -> OrderServiceClient<Channel> {
+        OrderServiceClient::new(self.orders_service.lock().await.channel())
+    }
+
+    /// A typed gRPC client for the payments service.
+    pub async fn payments(&self) -> PaymentServiceClient<Channel> {
+        PaymentServiceClient::new(self.payments_service.lock().await.channel())
+    }
+
+    /// Stops the payments service (its port refuses connections until restarted).
+    pub async fn stop_payments(&self) {
+        self.payments_service.lock().await.stop().await;
+    }
+
+    /// Starts the payments service again on the same port and database.
+    pub async fn restart_payments(&self) {
+        let mut running = self.payments_service.lock().await;
+        running.stop().await;
+        *running = start_payments(&self.payments_config, running.addr, running.admin).await;
+    }
+
+    /// Stops the orders service (its port refuses connections until restarted).
+    pub async fn stop_orders(&self) {
+        self.orders_service.lock().await.stop().await;
+    }
+
+    /// Starts the orders service again (a new process, as far as it can
+    /// tell) on the same port and database.
+    pub async fn restart_orders(&self) {
+        let mut running = self.orders_service.lock().await;
+        running.stop().await;
+        *running = start_orders(&self.orders_config, running.addr, running.admin).await;
+    }
+
+    /// The payments service's database URL.
+    pub fn payments_database_url(&self) -> String {
+        self.payments_config.database.url.expose().to_owned()
+    }
+
+    /// A fresh orders state on the orders database (for writing a stuck saga by hand).
+    pub async fn orders_state(&self) -> shop_orders::AppState {
+        shop_orders::AppState::build(&self.orders_config).await.expect("orders state")
+    }
+
+    /// Seeds the demo catalog the way the launcher does; returns how many were added.
+    pub async fn seed_demo_catalog(&self) -> usize {
+        shop_products::seed::seed_demo_catalog(&self.products_state).await.expect("seed the demo catalog")
+    }
+
+    /// The products service's `/metrics` exposition.
+    pub async fn products_metrics(&self) -> String {
+        let url = format!("http://{}/metrics", self.products_service.admin);
+        self.http.raw().get(url).send().await.expect("metrics").text().await.expect("metrics text")
+    }
+
+    /// Stops the users service (a downstream failure, as the edge sees it).
+    pub async fn stop_users(&self) {
+        self.users_service.stop().await;
+    }
+}
+
+async fn spawn<F, Fut>(grpc: SocketAddr, admin: SocketAddr, serve: F) -> Running
+where
+    F: FnOnce(Listeners, Shutdown) -> Fut,
+    Fut: Future<Output = Result<(), shop_runtime::grpc::ServeError>> + Send + 'static,
+{
+    let listeners = listeners_at(grpc, admin).await;
+    let addr = listeners.grpc_addr().expect("grpc address");
+    let admin = listeners.admin_addr().expect("admin address");
+    let shutdown = Shutdown::new();
+    tokio::spawn(serve(listeners, shutdown.clone()));
+    Running { addr, admin, shutdown }
+}
+
+async fn start_payments(config: &shop_payments::Config, grpc: SocketAddr, admin: SocketAddr) -> Running {
+    let state = shop_payments::AppState::build(config).await.expect("payments state");
+    spawn(grpc, admin, |l, s| shop_payments::serve(l, state, ServeConfig::default(), s)).await
+}
+
+async fn start_orders(config: &shop_orders::Config, grpc: SocketAddr, admin: SocketAddr) -> Running {
+    let state = shop_orders::AppState::build(config).await.expect("orders state");
+    spawn(grpc, admin, |l, s| shop_orders::serve(l, state, ServeConfig::default(), s)).await
+}
+
+impl Drop for TestMesh {
+    fn drop(&mut self) {
+        self.edge_shutdown.trigger();
+        for service in [&self.users_service, &self.products_service, &self.cart_service] {
+            service.shutdown.trigger();
+        }
+        for service in [&self.payments_service, &self.orders_service] {
+            if let Ok(running) = service.try_lock() {
+                running.shutdown.trigger();
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Placing an order: the same (user, key) always means the same order. A new
+//! key prices the cart from the catalog, writes the order PENDING and drives
+//! the saga; a known key joins the order it names: returning it when done,
+//! resuming it with this call's card when its checkout stopped, waiting for
+//! it when another call is driving it.
+
+use std::time::{Duration, Instant};
+
+use shop_proto::{cart::v1::GetCartRequest, products::v1::BatchGetProductsRequest};
+use shop_runtime::{db::is_unique_violation, grpc::deadline, time};
+
+use crate::{
+    AppState,
+    domain::{
+        checkout::Checkout,
+        status::{OrderStatus, Step},
+    },
+    error::Error,
+    saga::{Saga, new_event},
+    store::{self, AddressRow, LineRow, OrderRow},
+    watch,
+};
+
+/// How long a repeat waits for the checkout another call is driving, at most.
+const WAIT_FOR_CHECKOUT: Duration = Duration::from_secs(10);
+/// Between looks at an order someone else is driving, when nothing wakes us sooner.
+const LOOK_AGAIN: Duration = Duration::from_millis(500);
+
+/// The order for `checkout`, and whether its key had been used before.
+pub async fn place(state: &AppState, user_id: &str, checkout: Checkout) -> Result<(OrderRow, bool), Error> {
+    let known = store::find_by_key(&mut state.db.conn().await?, user_id, &checkout.idempotency_key).await?;
+    if let Some(order) = known {
+        return Ok((join(state, order, &checkout).await?, true));
+    }
+    let (lines, currency) = price_cart(state, user_id).await?;
+    let saga = Saga::new(state);
+    let order = new_order(user_id, &checkout, &lines, currency, &saga)?;
+    let lines: Vec<LineRow> = lines.into_iter().map(|line| LineRow { order_id: order.id.clone(), ..line }).collect();
+    let address = address_row(&order.id, &checkout.address);
+    let mut conn = state.db.conn().await?;
+    let inserted = conn
+        .transaction(async |tx| {
+            store::insert_order(tx, &order, &address, &lines).await?;
+            store::insert_event(tx, &new_event(&order.id, None, OrderStatus::Pending, "order placed")).await?;
+            Ok::<_, diesel::result::Error>(())
+        })
+        .await;
+    match inserted {
+        Ok(()) => {}
+        // A concurrent call with the same key won: join its order.
+        Err(e) if is_unique_violation(&e) => {
+            let order =
+                store::find_by_key(&mut conn, user_id, &checkout.idempotency_key).await?.ok_or(Error::NotFound)?;
+            // Never wait while holding a pooled connection.
+            drop(conn);
+            return Ok((join(state, order, &checkout).await?, true));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    drop(conn);
+    state.events.notify(&order.id);
+    tracing::info!(order_id = %order.id, total_minor = order.total_minor, "order placed");
+    let id = order.id.clone();
+    match saga.drive(order, Some(&checkout.card)).await {
+        // Another driver took over (this one stalled past its lease): wait for it.
+        Err(Error::LeaseLost) => {
+            let order = store::find(&mut state.db.conn().await?, &id).await?.ok_or(Error::NotFound)?;
+            Ok((join(state, order, &checkout).await?, false))
+        }
+        driven => Ok((driven?, false)),
+    }
+}
+
+/// Joins an order placed earlier with the same key.
+async fn join(state: &AppState, mut order: OrderRow, checkout: &Checkout) -> Result<OrderRow, Error> {
+    let budget = deadline::remaining().unwrap_or(WAIT_FOR_CHECKOUT).min(WAIT_FOR_CHECKOUT);
+    let give_up = Instant::now() + budget.saturating_sub(Duration::from_millis(200));
+    // Woken by the driver's every step, so waiting costs the database nothing.
+    let mut changes = state.events.subscribe();
+    loop {
+        if order.step == Step::Done.as_str() {
+            return Ok(order);
+        }
+        // Only try to take the lease when it looks free: waiting is reads only,
+        // so many waiters never crowd out the call doing the work.
+        let now = time::now();
+        if order.lease_owner.is_none() || order.lease_until.is_none_or(|until| until < now) {
+            let saga = Saga::new(state);
+            let mut conn = state.db.conn().await?;
+            if store::claim(&mut conn, &order.id, &saga.owner, true, now, saga.lease_until()).await? {
+                let claimed = store::find(&mut conn, &order.id).await?.ok_or(Error::NotFound)?;
+                drop(conn);
+                tracing::info!(order_id = %claimed.id, step = %claimed.step, "resuming checkout with the client's retry");
+                match saga.drive(claimed, Some(&checkout.card)).await {
+                    // Another driver took over (this one stalled past its lease): keep waiting.
+                    Err(Error::LeaseLost) => {}
+                    driven => return driven,
+                }
+                order = store::find(&mut state.db.conn().await?, &order.id).await?.ok_or(Error::NotFound)?;
+                continue;
+            }
+        }
+        // Another call is driving it: wait for it to settle, within our deadline.
+        if Instant::now() >= give_up || order.status != OrderStatus::Pending.as_str() {
+            return Ok(order);
+        }
+        let wait = LOOK_AGAIN.min(give_up.saturating_duration_since(Instant::now()));
+        let _ = tokio::time::timeout(wait, watch::changed(&mut changes, &order.id)).await;
+        order = store::find(&mut state.db.conn().await?, &order.id).await?.ok_or(Error::NotFound)?;
+    }
+}
+
+/// The cart's lines at the catalog's prices now (never the client's), and
+/// their currency.
+async fn price_cart(state: &AppState, user_id: &str) -> Result<(Vec<LineRow>, String), Error> {
+    let downstreams = &state.downstreams;
+    let cart = downstreams
+        .cart
+        .clone()
+        .get_cart(GetCartRequest { user_id: user_id.to_owned() })
+        .await
+        .map_err(Error::downstream("cart"))?
+        .into_inner()
+        .cart
+        .unwrap_or_default();
+    if cart.lines.is_empty() {
+        return Err(Error::EmptyCart);
+    }
+    let ids = cart.lines.iter().map(|l| l.product_id.clone()).collect();
+    let products = downstreams
+        .products
+        .clone()
+        .batch_get_products(BatchGetProductsRequest { product_ids: ids })
+        .await
+        .map_err(Error::downstream("products"))?
+        .into_inner()
+        .products;
+    cart.lines
+        .iter()
+        .map(|line| {
+            let product = products
+                .iter()
+                .find(|p| p.id == line.product_id)
+                .ok_or_else(|| Error::Unpriceable(line.product_id.clone()))?;
+            let unit_price = product.price.as_ref().map_or(0, |p| p.amount_minor);
+            let subtotal = unit_price
+                .checked_mul(i64::from(line.quantity))
+                .ok_or_else(|| Error::Internal("order total overflows".into()))?;
+            Ok(LineRow {
+                order_id: String::new(),
+                product_id: product.id.clone(),
+                sku: product.sku.clone(),
+                name: product.name.clone(),
+                unit_price_minor: unit_price,
+                quantity: line.quantity,
+                subtotal_minor: subtotal,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()
+        .and_then(|lines| {
+            let currency =
+                products.first().and_then(|p| p.price.as_ref()).map(|p| p.currency.clone()).unwrap_or_default();
+            if products.iter().any(|p| p.price.as_ref().is_some_and(|m| m.currency != currency)) {
+                return Err(Error::Internal("the cart mixes currencies".into()));
+            }
+            Ok((lines, currency))
+        })
+}
+
+fn address_row(order_id: &str, address: &crate::domain::checkout::Address) -> AddressRow {
+    AddressRow {
+        order_id: order_id.to_owned(),
+        name: address.name.clone(),
+        line1: address.line1.clone(),
+        line2: address.line2.clone(),
+        city: address.city.clone(),
+        postal_code: address.postal_code.clone(),
+        country: address.country.clone(),
+    }
+}
+
+fn new_order(
+    user_id: &str,
+    checkout: &Checkout,
+    lines: &[LineRow],
+    currency: String,
+    saga: &Saga<'_>,
+) -> Result<OrderRow, Error> {
+    let total = lines.iter().try_fold(0_i64, |sum, line| sum.checked_add(line.subtotal_minor));
+    let now = time::now();
+    Ok(OrderRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: user_id.to_owned(),
+        idempotency_key: checkout.idempotency_key.clone(),
+        status: OrderStatus::Pending.as_str().to_owned(),
+        status_reason: String::new(),
+        step: Step::Reserving.as_str().to_owned(),
+        total_minor: total.ok_or_else(|| Error::Internal("order total overflows".into()))?,
+        currency,
+        payment_id: None,
+        lease_owner: Some(saga.owner.clone()),
+        lease_until: Some(saga.lease_until()),
+        created_at: now,
+        updated_at: now,
+    })
+}

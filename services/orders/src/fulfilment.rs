@@ -1,0 +1,73 @@
+//! After checkout: cancelling (refund and restock) and shipping/delivering.
+
+use shop_runtime::{auth::Principal, time};
+
+use crate::{
+    AppState,
+    domain::status::{self, OrderStatus},
+    error::Error,
+    saga::{Saga, new_event},
+    store::{self, OrderRow},
+};
+
+/// An order the caller may see: their own, or any for an admin.
+pub async fn visible(state: &AppState, caller: &Principal, order_id: &str) -> Result<OrderRow, Error> {
+    store::find(&mut state.db.conn().await?, order_id)
+        .await?
+        .filter(|order| caller.is_admin() || order.user_id == caller.subject)
+        .ok_or(Error::NotFound)
+}
+
+fn parse(stored: &str) -> Result<OrderStatus, Error> {
+    OrderStatus::parse(stored).ok_or_else(|| Error::Internal(format!("stored status {stored:?} is unknown")))
+}
+
+/// Cancels an order before it ships: whatever was charged is refunded and
+/// whatever was held or sold goes back to stock. A checkout still running
+/// is not interrupted (ABORTED: retry once it settles).
+pub async fn cancel(state: &AppState, caller: &Principal, order_id: &str, reason: &str) -> Result<OrderRow, Error> {
+    let order = visible(state, caller, order_id).await?;
+    status::cancellable(parse(&order.status)?)?;
+    let who = if caller.is_admin() && caller.subject != order.user_id { "an admin" } else { "the customer" };
+    let reason = if reason.trim().is_empty() {
+        format!("cancelled by {who}")
+    } else {
+        format!("cancelled by {who}: {}", reason.trim())
+    };
+    let saga = Saga::new(state);
+    let mut conn = state.db.conn().await?;
+    if !store::claim_for_cancel(&mut conn, &order.id, &saga.owner, &reason, time::now(), saga.lease_until()).await? {
+        let now = store::find(&mut conn, &order.id).await?.ok_or(Error::NotFound)?;
+        status::cancellable(parse(&now.status)?)?;
+        return Err(Error::Busy);
+    }
+    let order = store::find(&mut conn, &order.id).await?.ok_or(Error::NotFound)?;
+    drop(conn);
+    saga.drive(order, None).await
+}
+
+/// Moves a paid order along fulfilment (admins): PAID -> SHIPPED -> DELIVERED.
+pub async fn advance(state: &AppState, order_id: &str, to: OrderStatus, note: &str) -> Result<OrderRow, Error> {
+    let mut conn = state.db.conn().await?;
+    let order = store::find(&mut conn, order_id).await?.ok_or(Error::NotFound)?;
+    let from = parse(&order.status)?;
+    status::fulfil(from, to)?;
+    let reason = if note.trim().is_empty() { format!("marked {}", to.label()) } else { note.trim().to_owned() };
+    let moved = conn
+        .transaction(async |tx| {
+            if !store::update_status(tx, order_id, from.as_str(), to.as_str(), time::now()).await? {
+                return Ok(false);
+            }
+            store::insert_event(tx, &new_event(order_id, Some(from.as_str()), to, &reason)).await?;
+            Ok::<_, Error>(true)
+        })
+        .await?;
+    let order = store::find(&mut conn, order_id).await?.ok_or(Error::NotFound)?;
+    if !moved {
+        // Someone changed it first (or is cancelling it): judge against what it is now.
+        status::fulfil(parse(&order.status)?, to)?;
+        return Err(Error::Busy);
+    }
+    state.events.notify(order_id);
+    Ok(order)
+}

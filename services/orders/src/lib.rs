@@ -1,0 +1,100 @@
+//! The orders service: checkout as a persisted saga over products, payments
+//! and cart; idempotent placement; recovery of checkouts that stopped; order
+//! history and live status.
+//!
+//! [`run`] is what the binary and the `shop` launcher call; [`AppState::build`]
+//! and [`serve`] are split out so tests can serve on a port of their choosing.
+
+pub mod checkout;
+pub mod clients;
+pub mod config;
+mod convert;
+pub mod domain;
+mod error;
+pub mod fulfilment;
+pub mod recovery;
+pub mod saga;
+mod schema;
+mod service;
+pub mod store;
+pub mod watch;
+
+use anyhow::Context as _;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use shop_proto::orders::v1::order_service_server::OrderServiceServer;
+use shop_runtime::{
+    Shutdown,
+    auth::TokenVerifier,
+    config::ServeConfig,
+    db::{Db, Migrations},
+    grpc::{GrpcServer, Listeners, ServeError, bind_and_serve},
+};
+
+pub use clients::Downstreams;
+pub use config::Config;
+pub use error::Error;
+pub use service::OrdersApi;
+pub use watch::EventBus;
+
+/// The service's name in telemetry and the launcher.
+pub const SERVICE_NAME: &str = "orders";
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// The orders schema, per backend.
+pub const MIGRATIONS: Migrations = Migrations { sqlite: || SQLITE_MIGRATIONS, postgres: || POSTGRES_MIGRATIONS };
+
+/// What every RPC shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database pool.
+    pub db: Db,
+    /// Verifies access tokens.
+    pub verifier: TokenVerifier,
+    /// Products, payments and cart, called as this service.
+    pub downstreams: Downstreams,
+    /// Saga timing.
+    pub saga: config::SagaConfig,
+    /// Wakes WatchOrder streams.
+    pub events: EventBus,
+}
+
+impl AppState {
+    /// Connects and migrates the database and prepares the clients.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let verifier = config.auth.verifier().context("loading the token verification key")?;
+        let downstreams = Downstreams::new(&config.upstreams, &config.credentials, &config.client)
+            .context("configuring the upstream URLs")?;
+        let db = Db::connect(&config.database).await.context("opening the database")?;
+        db.migrate(&MIGRATIONS).await.context("migrating the database")?;
+        Ok(Self { db, verifier, downstreams, saga: config.saga.clone(), events: EventBus::default() })
+    }
+}
+
+/// Serves the orders API on `listeners`, and recovers stuck checkouts, until
+/// `shutdown` fires.
+pub async fn serve(
+    listeners: Listeners,
+    state: AppState,
+    config: ServeConfig,
+    shutdown: Shutdown,
+) -> Result<(), ServeError> {
+    let recovery =
+        tokio::spawn(recovery::recover_until(state.clone(), state.saga.recovery_interval(), shutdown.clone()));
+    let served = GrpcServer::new(config, state.verifier.clone())
+        .add_service(OrderServiceServer::new(OrdersApi::new(state)))
+        .serve(listeners, shutdown)
+        .await;
+    recovery.abort();
+    served
+}
+
+/// Builds the state, binds the configured address and serves until `shutdown`.
+pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
+    let state = AppState::build(&config).await?;
+    let (addr, admin, backend) = (config.listen_addr, config.serve.admin_listen_addr, state.db.backend());
+    bind_and_serve(SERVICE_NAME, addr, admin, backend, |listeners| serve(listeners, state, config.serve, shutdown))
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! The recovery loop: orders whose checkout stopped (the process died, a
+//! service was down) and whose lease ran out are driven to the end by asking
+//! products and payments what they recorded. Each recovery is a trace of its own.
+
+use std::time::Duration;
+
+use shop_runtime::{Shutdown, time};
+use tracing::Instrument;
+
+use crate::{AppState, error::Error, saga::Saga, store};
+
+/// Looks for stuck orders every `interval` until `shutdown`.
+pub async fn recover_until(state: AppState, interval: Duration, shutdown: Shutdown) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.wait() => return,
+            _ = ticks.tick() => {}
+        }
+        if let Err(error) = recover_once(&state).await {
+            tracing::warn!(%error, "recovery pass failed");
+        }
+    }
+}
+
+/// One pass: every stuck order gets one attempt. Returns how many were taken up.
+pub async fn recover_once(state: &AppState) -> Result<usize, Error> {
+    let stuck = store::stuck(&mut state.db.conn().await?, time::now(), 20).await?;
+    let mut taken = 0;
+    for order_id in stuck {
+        let span = tracing::info_span!(parent: None, "saga.recover", order_id = %order_id);
+        let recovered = async {
+            let saga = Saga::new(state);
+            let mut conn = state.db.conn().await?;
+            if !store::claim(&mut conn, &order_id, &saga.owner, false, time::now(), saga.lease_until()).await? {
+                return Ok::<_, Error>(false);
+            }
+            let order = store::find(&mut conn, &order_id).await?.ok_or(Error::NotFound)?;
+            drop(conn);
+            tracing::info!(step = %order.step, status = %order.status, "recovering order");
+            let order = saga.drive(order, None).await?;
+            tracing::info!(step = %order.step, status = %order.status, "order recovered");
+            Ok(true)
+        }
+        .instrument(span)
+        .await;
+        match recovered {
+            Ok(true) => taken += 1,
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%order_id, %error, "recovery attempt failed; will retry"),
+        }
+    }
+    Ok(taken)
+}

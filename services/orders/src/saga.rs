@@ -1,0 +1,373 @@
+//! The checkout saga. An order's `step` is the next thing to do; each step's
+//! outcome is written (fenced by the lease) before the next call is made, and
+//! every call is idempotent (the reservation is keyed by the order id, the
+//! charge by `order-<id>`), so a checkout can be resumed from any step by a
+//! client retry (which has the card) or finished or compensated by recovery
+//! (which does not, and so asks products and payments what they recorded).
+
+use chrono::TimeDelta;
+use shop_proto::{
+    cart::v1::ClearCartRequest,
+    common::v1::Money,
+    payments::v1::{Card, ChargeRequest, ListPaymentsRequest, Payment, PaymentStatus, RefundRequest},
+    products::v1::{CommitReservationRequest, ReleaseReservationRequest, ReservationItem, ReserveStockRequest},
+};
+use shop_runtime::{card::CheckedCard, db::DbConn, grpc::status::precondition_violations, time};
+use tonic::Code;
+
+use crate::{
+    AppState,
+    domain::status::{OrderStatus, Step},
+    error::Error,
+    store::{self, EventRow, LineRow, OrderChanges, OrderRow},
+};
+
+/// One driver of one order's saga, identified by its lease token.
+#[derive(Debug)]
+pub struct Saga<'a> {
+    state: &'a AppState,
+    /// The lease token this driver writes under.
+    pub owner: String,
+}
+
+impl<'a> Saga<'a> {
+    /// A driver with a fresh lease token.
+    pub fn new(state: &'a AppState) -> Self {
+        Self { state, owner: uuid::Uuid::now_v7().to_string() }
+    }
+
+    /// When a lease taken now runs out.
+    pub fn lease_until(&self) -> chrono::NaiveDateTime {
+        time::now() + TimeDelta::from_std(self.state.saga.lease()).unwrap_or(TimeDelta::seconds(60))
+    }
+
+    /// Drives an order whose lease this driver holds as far as it goes.
+    /// With the card, a charge is made (or its first answer returned);
+    /// without, what payments recorded decides. On a failed call the lease is
+    /// handed back and recovery waits one lease period, so the client can
+    /// retry with the same key first.
+    pub async fn drive(&self, mut order: OrderRow, card: Option<&CheckedCard>) -> Result<OrderRow, Error> {
+        let heartbeat = tokio::spawn(self.heartbeat(order.id.clone()));
+        let run = self.run(&mut order, card).await;
+        heartbeat.abort();
+        if let Err(error) = &run
+            && !matches!(error, Error::LeaseLost)
+        {
+            tracing::warn!(order_id = %order.id, step = %order.step, %error, "checkout paused");
+            self.hand_back(&order).await;
+        }
+        run?;
+        store::find(&mut self.state.db.conn().await?, &order.id).await?.ok_or(Error::NotFound)
+    }
+
+    async fn run(&self, order: &mut OrderRow, card: Option<&CheckedCard>) -> Result<(), Error> {
+        loop {
+            let step =
+                Step::parse(&order.step).ok_or_else(|| Error::Internal(format!("unknown step {:?}", order.step)))?;
+            match step {
+                Step::Reserving if card.is_some() => self.reserve(order).await?,
+                Step::Reserving => {
+                    let reason = "checkout was interrupted before payment; nothing was charged";
+                    self.release_stock(order, reason).await?;
+                    self.finish(order, OrderStatus::Cancelled, reason).await?;
+                }
+                Step::Charging => self.charge(order, card).await?,
+                Step::Committing => self.commit(order).await?,
+                Step::ClearingCart => {
+                    let cleared = self
+                        .state
+                        .downstreams
+                        .cart
+                        .clone()
+                        .clear_cart(ClearCartRequest { user_id: order.user_id.clone() })
+                        .await;
+                    if let Err(status) = cleared {
+                        // The order is paid; an uncleared cart is no reason to fail it. Recovery retries.
+                        tracing::warn!(order_id = %order.id, code = ?status.code(), "cart not cleared yet");
+                        self.hand_back(order).await;
+                        return Ok(());
+                    }
+                    self.change(order, None, OrderChanges { step: Some(Step::Done.as_str().into()), ..release() })
+                        .await?;
+                }
+                Step::Cancelling => self.cancel(order).await?,
+                Step::Done => return Ok(()),
+            }
+        }
+    }
+
+    async fn reserve(&self, order: &mut OrderRow) -> Result<(), Error> {
+        let lines = store::lines_of(&mut self.state.db.conn().await?, std::slice::from_ref(&order.id)).await?;
+        let request = ReserveStockRequest {
+            order_id: order.id.clone(),
+            items: lines
+                .iter()
+                .map(|l| ReservationItem { product_id: l.product_id.clone(), quantity: l.quantity })
+                .collect(),
+            ttl_seconds: self.state.saga.reservation_ttl_secs,
+        };
+        match self.state.downstreams.products.clone().reserve_stock(request).await {
+            Ok(_) => self.set_step(order, Step::Charging, None).await,
+            Err(status) if status.code() == Code::FailedPrecondition => {
+                let reason = shortage_reason(&status, &lines);
+                self.finish(order, OrderStatus::Rejected, &reason).await
+            }
+            Err(status) => Err(Error::downstream("products")(status)),
+        }
+    }
+
+    async fn charge(&self, order: &mut OrderRow, card: Option<&CheckedCard>) -> Result<(), Error> {
+        let payments = self.state.downstreams.payments.clone();
+        let payment = match card {
+            Some(card) => {
+                let request = ChargeRequest {
+                    order_id: order.id.clone(),
+                    user_id: order.user_id.clone(),
+                    amount: Some(Money { amount_minor: order.total_minor, currency: order.currency.clone() }),
+                    card: Some(Card {
+                        number: card.number.clone(),
+                        exp_month: i32::try_from(card.exp_month).unwrap_or(0),
+                        exp_year: card.exp_year,
+                        cvc: card.cvc.clone(),
+                    }),
+                    idempotency_key: payment_key(order),
+                };
+                payments.clone().charge(request).await.map_err(Error::downstream("payments"))?.into_inner().payment
+            }
+            None => recorded_payment(&payments, order).await?,
+        };
+        match payment.as_ref().map(Payment::status) {
+            Some(PaymentStatus::Succeeded) => {
+                let payment_id = payment.map(|p| p.id);
+                self.set_step(order, Step::Committing, payment_id).await
+            }
+            Some(PaymentStatus::Declined) => {
+                let message = payment.map(|p| p.failure_message).unwrap_or_default();
+                let reason = format!("payment declined: {message}");
+                self.release_stock(order, &reason).await?;
+                self.finish(order, OrderStatus::PaymentFailed, &reason).await
+            }
+            // Only recovery gets here: the charge never completed (or was already undone).
+            _ => {
+                let reason = "payment did not complete; nothing was charged";
+                self.release_stock(order, reason).await?;
+                self.finish(order, OrderStatus::Cancelled, reason).await
+            }
+        }
+    }
+
+    async fn commit(&self, order: &mut OrderRow) -> Result<(), Error> {
+        let request = CommitReservationRequest { order_id: order.id.clone() };
+        match self.state.downstreams.products.clone().commit_reservation(request).await {
+            Ok(_) => {
+                let changes = OrderChanges {
+                    status: Some(OrderStatus::Paid.as_str().into()),
+                    status_reason: Some(String::new()),
+                    step: Some(Step::ClearingCart.as_str().into()),
+                    ..renew(self.lease_until())
+                };
+                self.change(order, Some((OrderStatus::Paid, "payment succeeded; stock committed")), changes).await
+            }
+            // The hold ran out (or was released) before the sale: undo the payment.
+            Err(status) if matches!(status.code(), Code::FailedPrecondition | Code::NotFound) => {
+                self.refund(order, "stock hold expired before the order completed").await?;
+                self.finish(
+                    order,
+                    OrderStatus::Cancelled,
+                    "the stock hold expired before the order completed; the payment was refunded",
+                )
+                .await
+            }
+            Err(status) => Err(Error::downstream("products")(status)),
+        }
+    }
+
+    async fn cancel(&self, order: &mut OrderRow) -> Result<(), Error> {
+        let reason = if order.status_reason.is_empty() { "cancelled".to_owned() } else { order.status_reason.clone() };
+        self.refund(order, &reason).await?;
+        self.release_stock(order, &reason).await?;
+        self.finish(order, OrderStatus::Cancelled, &reason).await
+    }
+
+    /// Refunds every succeeded payment of the order (idempotent).
+    async fn refund(&self, order: &OrderRow, reason: &str) -> Result<(), Error> {
+        let payments = self.state.downstreams.payments.clone();
+        let recorded = payments.clone().list_payments(ListPaymentsRequest { order_id: order.id.clone() }).await;
+        for payment in recorded.map_err(Error::downstream("payments"))?.into_inner().payments {
+            if payment.status() == PaymentStatus::Succeeded {
+                let request = RefundRequest { payment_id: payment.id, reason: reason.to_owned() };
+                payments.clone().refund(request).await.map_err(Error::downstream("payments"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives back whatever products holds or sold for the order (idempotent).
+    async fn release_stock(&self, order: &OrderRow, reason: &str) -> Result<(), Error> {
+        let request = ReleaseReservationRequest { order_id: order.id.clone(), reason: reason.to_owned() };
+        match self.state.downstreams.products.clone().release_reservation(request).await {
+            Ok(_) => Ok(()),
+            Err(status) if status.code() == Code::NotFound => Ok(()),
+            Err(status) => Err(Error::downstream("products")(status)),
+        }
+    }
+
+    async fn set_step(&self, order: &mut OrderRow, step: Step, payment_id: Option<String>) -> Result<(), Error> {
+        let changes = OrderChanges {
+            step: Some(step.as_str().into()),
+            payment_id: payment_id.map(Some),
+            ..renew(self.lease_until())
+        };
+        self.change(order, None, changes).await
+    }
+
+    /// Ends the saga in a terminal status and lets go of the lease.
+    async fn finish(&self, order: &mut OrderRow, status: OrderStatus, reason: &str) -> Result<(), Error> {
+        let changes = OrderChanges {
+            status: Some(status.as_str().into()),
+            status_reason: Some(reason.into()),
+            step: Some(Step::Done.as_str().into()),
+            ..release()
+        };
+        self.change(order, Some((status, reason)), changes).await?;
+        tracing::info!(order_id = %order.id, status = %status.label(), reason, "checkout finished");
+        Ok(())
+    }
+
+    /// Writes `changes` under the lease, with an event if the status changes.
+    async fn change(
+        &self,
+        order: &mut OrderRow,
+        event: Option<(OrderStatus, &str)>,
+        changes: OrderChanges,
+    ) -> Result<(), Error> {
+        let now = time::now();
+        let changes = OrderChanges { updated_at: Some(now), ..changes };
+        let from = order.status.clone();
+        let mut conn = self.state.db.conn().await?;
+        conn.transaction(async |tx| {
+            let guard = event.map(|_| from.as_str());
+            if !store::update_fenced(tx, &order.id, &self.owner, guard, &changes).await? {
+                return Err(Error::LeaseLost);
+            }
+            if let Some((to, reason)) = event {
+                store::insert_event(tx, &new_event(&order.id, Some(&from), to, reason)).await?;
+            }
+            Ok(())
+        })
+        .await?;
+        *order = reload(&mut conn, &order.id).await?;
+        // Watchers want status changes; callers waiting to join want every step.
+        self.state.events.notify(&order.id);
+        Ok(())
+    }
+
+    /// Renews the lease every third of its period while this driver runs, so
+    /// that only a driver that is gone (its process died) loses it. Stops once
+    /// the lease is no longer this driver's.
+    fn heartbeat(&self, order_id: String) -> impl Future<Output = ()> + Send + 'static {
+        let (db, owner, lease) = (self.state.db.clone(), self.owner.clone(), self.state.saga.lease());
+        let lease_delta = TimeDelta::from_std(lease).unwrap_or(TimeDelta::seconds(60));
+        async move {
+            // The first beat is at once: the lease was set before the order's
+            // insert, which may have waited on the database.
+            let mut beats = tokio::time::interval(lease / 3);
+            loop {
+                beats.tick().await;
+                let now = time::now();
+                let renew = OrderChanges { lease_until: Some(Some(now + lease_delta)), ..Default::default() };
+                let renewed = match db.conn().await {
+                    Ok(mut conn) => {
+                        store::update_fenced(&mut conn, &order_id, &owner, None, &renew).await.unwrap_or(true)
+                    }
+                    Err(_) => true,
+                };
+                if !renewed {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Lets go of the lease after a failed call; recovery waits a lease period.
+    async fn hand_back(&self, order: &OrderRow) {
+        let changes = OrderChanges {
+            lease_owner: Some(None),
+            lease_until: Some(Some(self.lease_until())),
+            updated_at: Some(time::now()),
+            ..Default::default()
+        };
+        let handed = match self.state.db.conn().await {
+            Ok(mut conn) => {
+                store::update_fenced(&mut conn, &order.id, &self.owner, None, &changes).await.map_err(Error::from)
+            }
+            Err(error) => Err(error.into()),
+        };
+        match handed {
+            Ok(_) => self.state.events.notify(&order.id),
+            Err(error) => {
+                tracing::warn!(order_id = %order.id, %error, "could not hand the lease back; it will run out")
+            }
+        }
+    }
+}
+
+/// The first event of an order, or any later status change.
+pub fn new_event(order_id: &str, from: Option<&str>, to: OrderStatus, reason: &str) -> EventRow {
+    EventRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        order_id: order_id.to_owned(),
+        from_status: from.map(str::to_owned),
+        to_status: to.as_str().to_owned(),
+        reason: reason.to_owned(),
+        occurred_at: time::now(),
+    }
+}
+
+/// The idempotency key of an order's charge: one charge per order.
+pub fn payment_key(order: &OrderRow) -> String {
+    format!("order-{}", order.id)
+}
+
+fn renew(until: chrono::NaiveDateTime) -> OrderChanges {
+    OrderChanges { lease_until: Some(Some(until)), ..Default::default() }
+}
+
+fn release() -> OrderChanges {
+    OrderChanges { lease_owner: Some(None), lease_until: Some(None), ..Default::default() }
+}
+
+async fn reload(conn: &mut DbConn, id: &str) -> Result<OrderRow, Error> {
+    store::find(conn, id).await?.ok_or(Error::NotFound)
+}
+
+/// What payments recorded for the order's charge, if anything.
+async fn recorded_payment(
+    payments: &shop_proto::payments::v1::payment_service_client::PaymentServiceClient<shop_runtime::grpc::MeshChannel>,
+    order: &OrderRow,
+) -> Result<Option<Payment>, Error> {
+    let recorded = payments.clone().list_payments(ListPaymentsRequest { order_id: order.id.clone() }).await;
+    let key = payment_key(order);
+    Ok(recorded
+        .map_err(Error::downstream("payments"))?
+        .into_inner()
+        .payments
+        .into_iter()
+        .find(|p| p.idempotency_key == key))
+}
+
+/// "insufficient stock: GPU-4090 (GeForce RTX 4090): requested 3, available 1; ..."
+fn shortage_reason(status: &tonic::Status, lines: &[LineRow]) -> String {
+    let short: Vec<String> = precondition_violations(status)
+        .into_iter()
+        .map(|v| match lines.iter().find(|l| l.product_id == v.subject) {
+            Some(line) => format!("{} ({}): {}", line.sku, line.name, v.description),
+            None => format!("{}: {}", v.subject, v.description),
+        })
+        .collect();
+    if short.is_empty() {
+        format!("insufficient stock: {}", status.message())
+    } else {
+        format!("insufficient stock: {}", short.join("; "))
+    }
+}

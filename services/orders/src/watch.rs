@@ -1,0 +1,121 @@
+//! WatchOrder: the current state first, then each status change as it
+//! happens, until a terminal state or until the client goes away. Changes made
+//! in this process wake watchers at once; a slow poll catches the ones made
+//! by other replicas.
+
+use std::{pin::Pin, time::Duration};
+
+use futures::Stream;
+use shop_proto::orders::v1 as pb;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
+use tracing::Instrument;
+
+use crate::{
+    AppState, convert,
+    domain::status::OrderStatus,
+    error::Error,
+    store::{self, OrderRow},
+};
+
+/// How often a watcher looks for changes it was not told about.
+const POLL: Duration = Duration::from_secs(1);
+
+/// Tells watchers in this process that an order changed.
+#[derive(Clone, Debug)]
+pub struct EventBus {
+    sender: broadcast::Sender<String>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self { sender: broadcast::channel(1024).0 }
+    }
+}
+
+impl EventBus {
+    /// Order `order_id` changed.
+    pub fn notify(&self, order_id: &str) {
+        let _ = self.sender.send(order_id.to_owned());
+    }
+
+    /// A receiver of every order's changes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.sender.subscribe()
+    }
+}
+
+/// Resolves when `order_id` changes (or when changes may have been missed).
+pub async fn changed(changes: &mut broadcast::Receiver<String>, order_id: &str) {
+    loop {
+        match changes.recv().await {
+            Ok(id) if id != order_id => continue,
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => return,
+            Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
+        }
+    }
+}
+
+/// The stream WatchOrder returns.
+pub type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::WatchOrderResponse, Status>> + Send>>;
+
+/// Follows `order` on a task of its own (carrying the RPC's span).
+pub fn watch(state: AppState, order: OrderRow) -> WatchStream {
+    let (sender, receiver) = mpsc::channel(16);
+    let span = tracing::info_span!("watch_order", order_id = %order.id);
+    tokio::spawn(
+        async move {
+            if let Err(error) = follow(&state, &order, &sender).await {
+                let _ = sender.send(Err(error.into())).await;
+            }
+        }
+        .instrument(span),
+    );
+    Box::pin(ReceiverStream::new(receiver))
+}
+
+async fn follow(
+    state: &AppState,
+    order: &OrderRow,
+    sender: &mpsc::Sender<Result<pb::WatchOrderResponse, Status>>,
+) -> Result<(), Error> {
+    // Subscribe before reading, so no change falls between the two.
+    let mut changes = state.events.subscribe();
+    let mut conn = state.db.conn().await?;
+    let latest = store::latest_event(&mut conn, &order.id).await?;
+    let current = store::find(&mut conn, &order.id).await?.ok_or(Error::NotFound)?;
+    drop(conn);
+    let mut status = OrderStatus::parse(&current.status);
+    let mut last_seen = latest.as_ref().map(|e| e.id.clone()).unwrap_or_default();
+    let first = pb::WatchOrderResponse {
+        order_id: order.id.clone(),
+        status: status.map_or(pb::OrderStatus::Unspecified, convert::status).into(),
+        event: latest.as_ref().map(convert::event),
+    };
+    if sender.send(Ok(first)).await.is_err() {
+        return Ok(());
+    }
+    let mut poll = tokio::time::interval(POLL);
+    while !status.is_some_and(OrderStatus::is_terminal) {
+        tokio::select! {
+            () = sender.closed() => return Ok(()),
+            () = changed(&mut changes, &order.id) => {}
+            _ = poll.tick() => {}
+        }
+        let events = store::events_after(&mut state.db.conn().await?, &order.id, &last_seen).await?;
+        for event in events {
+            last_seen.clone_from(&event.id);
+            status = OrderStatus::parse(&event.to_status);
+            let message = pb::WatchOrderResponse {
+                order_id: order.id.clone(),
+                status: status.map_or(pb::OrderStatus::Unspecified, convert::status).into(),
+                event: Some(convert::event(&event)),
+            };
+            if sender.send(Ok(message)).await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}

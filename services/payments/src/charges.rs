@@ -1,0 +1,140 @@
+//! Charging and refunding. A charge is recorded before the processor is
+//! asked, under its idempotency key; one attempt at a time may claim it; the
+//! answer is recorded once. So the same key never charges twice, however
+//! many retries arrive and however they interleave.
+
+use std::time::{Duration, Instant};
+
+use chrono::TimeDelta;
+use shop_runtime::{db::is_unique_violation, grpc::deadline, time, validation::FieldViolation};
+
+use crate::{
+    AppState,
+    domain::{NewCharge, Outcome, process},
+    error::Error,
+    store::{self, PaymentRow},
+};
+
+/// How long one processor attempt may hold a payment.
+const CLAIM: TimeDelta = TimeDelta::seconds(30);
+/// How long a repeat waits for an attempt in progress, at most.
+const WAIT_FOR_ATTEMPT: Duration = Duration::from_secs(10);
+
+/// Charges a card once per idempotency key; returns the payment, SUCCEEDED or DECLINED.
+pub async fn charge(state: &AppState, charge: NewCharge) -> Result<PaymentRow, Error> {
+    let payment = record_intent(state, &charge).await?;
+    if payment.status != "pending" {
+        return Ok(payment);
+    }
+    let Some(attempt) = claim_or_wait(state, &payment).await? else {
+        // Settled by the attempt we waited for.
+        return find(state, &payment.id).await;
+    };
+    let outcome = process(&charge.card.number, attempt);
+    let now = time::now();
+    let mut conn = state.db.conn().await?;
+    match outcome {
+        Outcome::Approved => store::settle(&mut conn, &payment.id, "succeeded", None, now).await?,
+        Outcome::Declined(reason) => {
+            store::settle(&mut conn, &payment.id, "declined", Some((reason.as_str(), reason.message())), now).await?;
+        }
+        Outcome::ProcessorError => {
+            store::unclaim(&mut conn, &payment.id, now).await?;
+            tracing::warn!(payment_id = %payment.id, attempt, "card processor error");
+            return Err(Error::ProcessorUnavailable);
+        }
+    }
+    tracing::info!(payment_id = %payment.id, order_id = %charge.order_id, ?outcome, card = ?charge.card, "charge settled");
+    find(state, &payment.id).await
+}
+
+/// Records the charge as pending, or finds what the key already recorded
+/// (refusing a key reused for a different charge).
+async fn record_intent(state: &AppState, charge: &NewCharge) -> Result<PaymentRow, Error> {
+    let now = time::now();
+    let row = PaymentRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        order_id: charge.order_id.clone(),
+        user_id: charge.user_id.clone(),
+        idempotency_key: charge.idempotency_key.clone(),
+        amount_minor: charge.amount_minor,
+        currency: charge.currency.clone(),
+        status: "pending".to_owned(),
+        failure_reason: None,
+        failure_message: String::new(),
+        card_brand: charge.card.brand().to_owned(),
+        card_last4: charge.card.last4().to_owned(),
+        attempts: 0,
+        claimed_until: None,
+        refund_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut conn = state.db.conn().await?;
+    match store::insert(&mut conn, &row).await {
+        Ok(()) => Ok(row),
+        Err(e) if is_unique_violation(&e) => {
+            let existing = store::find_by_key(&mut conn, &charge.idempotency_key).await?.ok_or(Error::NotFound)?;
+            let same = existing.order_id == charge.order_id
+                && existing.user_id == charge.user_id
+                && existing.amount_minor == charge.amount_minor
+                && existing.currency == charge.currency;
+            if same {
+                Ok(existing)
+            } else {
+                Err(FieldViolation::new("idempotency_key", "was already used for a different charge").into())
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Claims the next attempt, or waits while another attempt holds the claim.
+/// `None`: the payment was settled meanwhile.
+async fn claim_or_wait(state: &AppState, payment: &PaymentRow) -> Result<Option<i32>, Error> {
+    let budget = deadline::remaining().unwrap_or(WAIT_FOR_ATTEMPT).min(WAIT_FOR_ATTEMPT);
+    let give_up = Instant::now() + budget.saturating_sub(Duration::from_millis(100));
+    let mut current = payment.clone();
+    loop {
+        // Only try to claim when nobody seems to hold it: waiting is reads only.
+        let now = time::now();
+        let mut conn = state.db.conn().await?;
+        if current.claimed_until.is_none_or(|until| until < now)
+            && let Some(attempt) = store::claim(&mut conn, &payment.id, now, now + CLAIM).await?
+        {
+            return Ok(Some(attempt));
+        }
+        current = store::find(&mut conn, &payment.id).await?.ok_or(Error::NotFound)?;
+        if current.status != "pending" {
+            return Ok(None);
+        }
+        drop(conn);
+        if Instant::now() >= give_up {
+            return Err(Error::InProgress);
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Refunds a succeeded payment in full; refunding a refunded one changes nothing.
+pub async fn refund(state: &AppState, payment_id: &str, reason: &str) -> Result<PaymentRow, Error> {
+    let mut conn = state.db.conn().await?;
+    let payment = store::find(&mut conn, payment_id).await?.ok_or(Error::NotFound)?;
+    match payment.status.as_str() {
+        "refunded" => Ok(payment),
+        "succeeded" => {
+            let reason = if reason.trim().is_empty() { "refund requested" } else { reason.trim() };
+            if !store::refund(&mut conn, payment_id, reason, time::now()).await? {
+                // A concurrent refund got there first; the result is the same.
+                tracing::debug!(payment_id, "refunded concurrently");
+            }
+            tracing::info!(payment_id, order_id = %payment.order_id, "payment refunded");
+            store::find(&mut conn, payment_id).await?.ok_or(Error::NotFound)
+        }
+        other => Err(Error::NotRefundable(other.to_owned())),
+    }
+}
+
+async fn find(state: &AppState, id: &str) -> Result<PaymentRow, Error> {
+    store::find(&mut state.db.conn().await?, id).await?.ok_or(Error::NotFound)
+}

@@ -1,0 +1,78 @@
+//! The payments service: charges through a simulated card processor with the
+//! public sandboxes' test cards, once per idempotency key, and full refunds.
+//!
+//! [`run`] is what the binary and the `shop` launcher call; [`AppState::build`]
+//! and [`serve`] are split out so tests can serve on a port of their choosing.
+
+pub mod charges;
+pub mod config;
+pub mod domain;
+mod error;
+mod schema;
+mod service;
+pub mod store;
+
+use anyhow::Context as _;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use shop_proto::payments::v1::payment_service_server::PaymentServiceServer;
+use shop_runtime::{
+    Shutdown,
+    auth::TokenVerifier,
+    config::ServeConfig,
+    db::{Db, Migrations},
+    grpc::{GrpcServer, Listeners, ServeError, bind_and_serve},
+};
+
+pub use config::Config;
+pub use error::Error;
+pub use service::PaymentsApi;
+
+/// The service's name in telemetry and the launcher.
+pub const SERVICE_NAME: &str = "payments";
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// The payments schema, per backend.
+pub const MIGRATIONS: Migrations = Migrations { sqlite: || SQLITE_MIGRATIONS, postgres: || POSTGRES_MIGRATIONS };
+
+/// What every RPC shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database pool.
+    pub db: Db,
+    /// Verifies access tokens.
+    pub verifier: TokenVerifier,
+}
+
+impl AppState {
+    /// Connects and migrates the database.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let verifier = config.auth.verifier().context("loading the token verification key")?;
+        let db = Db::connect(&config.database).await.context("opening the database")?;
+        db.migrate(&MIGRATIONS).await.context("migrating the database")?;
+        Ok(Self { db, verifier })
+    }
+}
+
+/// Serves the payments API on `listeners` until `shutdown` fires.
+pub async fn serve(
+    listeners: Listeners,
+    state: AppState,
+    config: ServeConfig,
+    shutdown: Shutdown,
+) -> Result<(), ServeError> {
+    GrpcServer::new(config, state.verifier.clone())
+        .add_service(PaymentServiceServer::new(PaymentsApi::new(state)))
+        .serve(listeners, shutdown)
+        .await
+}
+
+/// Builds the state, binds the configured address and serves until `shutdown`.
+pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
+    let state = AppState::build(&config).await?;
+    let (addr, admin, backend) = (config.listen_addr, config.serve.admin_listen_addr, state.db.backend());
+    bind_and_serve(SERVICE_NAME, addr, admin, backend, |listeners| serve(listeners, state, config.serve, shutdown))
+        .await?;
+    Ok(())
+}

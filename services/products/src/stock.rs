@@ -1,0 +1,254 @@
+//! Stock flows: adjustments, and the reservation lifecycle (reserve, commit,
+//! release, expire) with the sweeper that expires overdue reservations.
+//!
+//! Each flow is one transaction. Holds and status changes are conditional
+//! UPDATEs, so concurrent calls serialise on the rows they touch; items are
+//! locked in product-id order, so they never deadlock.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use shop_runtime::{Shutdown, db::DbConn, db::is_unique_violation, time};
+
+use crate::{
+    AppState,
+    catalog::ledger_entry,
+    domain::{
+        product::StockAdjustment,
+        reservation::{CommitStep, ReleaseStep, ReservationRequest, Status, commit_step, release_step},
+    },
+    error::{Error, Shortage},
+    store::{self, ProductRow, ReservationItemRow, ReservationRow},
+};
+
+/// A reservation with its items.
+pub type Reservation = (ReservationRow, Vec<ReservationItemRow>);
+
+/// Changes stock on hand and records why.
+pub async fn adjust(state: &AppState, product_id: &str, adjustment: StockAdjustment) -> Result<ProductRow, Error> {
+    let now = time::now();
+    let mut conn = state.db.conn().await?;
+    conn.transaction(async |tx| {
+        if !store::adjust_on_hand(tx, product_id, adjustment.delta, now).await? {
+            let product = store::find_product(tx, product_id)
+                .await?
+                .ok_or_else(|| Error::ProductNotFound(product_id.to_owned()))?;
+            return Err(Error::BelowReserved {
+                on_hand: product.stock_on_hand + adjustment.delta,
+                reserved: product.stock_reserved,
+            });
+        }
+        store::insert_ledger(tx, &ledger_entry(product_id, adjustment.delta, &adjustment.reason, None)).await?;
+        store::find_product(tx, product_id).await?.ok_or_else(|| Error::ProductNotFound(product_id.to_owned()))
+    })
+    .await
+}
+
+/// Holds stock for an order: every item or none. Repeating an order id
+/// returns the reservation it already has and holds nothing more.
+pub async fn reserve(state: &AppState, request: ReservationRequest) -> Result<Reservation, Error> {
+    let now = time::now();
+    let reservation = ReservationRow {
+        order_id: request.order_id.clone(),
+        status: Status::Active.as_str().to_owned(),
+        created_at: now,
+        expires_at: now + TimeDelta::from_std(request.ttl).unwrap_or(TimeDelta::MAX),
+        updated_at: now,
+    };
+    let items: Vec<ReservationItemRow> = request
+        .items
+        .iter()
+        .map(|(product_id, quantity)| ReservationItemRow {
+            order_id: request.order_id.clone(),
+            product_id: product_id.clone(),
+            quantity: *quantity,
+        })
+        .collect();
+    let mut conn = state.db.conn().await?;
+    let made = conn
+        .transaction(async |tx| {
+            // The order id row goes in first: a concurrent call with the same
+            // id waits on it, then finds it and holds nothing.
+            match store::insert_reservation(tx, &reservation).await {
+                Err(e) if is_unique_violation(&e) => return Err(Error::Conflict),
+                other => other?,
+            }
+            let mut short = Vec::new();
+            for item in &items {
+                if !store::hold(tx, &item.product_id, item.quantity, now).await? {
+                    short.push(item);
+                }
+            }
+            if !short.is_empty() {
+                return Err(Error::InsufficientStock(shortages(tx, &short).await?));
+            }
+            store::insert_reservation_items(tx, &items).await?;
+            Ok(())
+        })
+        .await;
+    match made {
+        Ok(()) => {}
+        Err(Error::Conflict) => tracing::debug!(order_id = %request.order_id, "order already reserved"),
+        Err(other) => return Err(other),
+    }
+    find(&mut conn, &request.order_id).await
+}
+
+async fn shortages(tx: &mut DbConn, short: &[&ReservationItemRow]) -> Result<Vec<Shortage>, Error> {
+    let ids: Vec<String> = short.iter().map(|item| item.product_id.clone()).collect();
+    let products = store::find_products(tx, &ids).await?;
+    Ok(short
+        .iter()
+        .map(|item| {
+            let available =
+                products.iter().find(|p| p.id == item.product_id && !p.archived).map_or(0, |p| p.available().max(0));
+            Shortage { product_id: item.product_id.clone(), requested: item.quantity, available }
+        })
+        .collect())
+}
+
+enum Committed {
+    Done,
+    Expired,
+}
+
+/// Sells the held stock of an order. Idempotent; refused once the
+/// reservation was released or has expired (an overdue one is expired here).
+pub async fn commit(state: &AppState, order_id: &str) -> Result<Reservation, Error> {
+    let now = time::now();
+    let mut conn = state.db.conn().await?;
+    let outcome = conn
+        .transaction(async |tx| {
+            let (reservation, items) = find(tx, order_id).await?;
+            let status = parse_status(&reservation.status)?;
+            match commit_step(status, reservation.expires_at, now) {
+                CommitStep::AlreadyCommitted => Ok(Committed::Done),
+                CommitStep::Refuse(status) => Err(Error::ReservationClosed(status)),
+                CommitStep::ExpireAndRefuse => {
+                    expire_held(tx, order_id, &items).await?;
+                    Ok(Committed::Expired)
+                }
+                CommitStep::Commit => {
+                    transition(tx, order_id, Status::Active, Status::Committed).await?;
+                    let reason = format!("sold: order {order_id}");
+                    for item in &items {
+                        store::sell(tx, &item.product_id, item.quantity, now).await?;
+                        store::insert_ledger(
+                            tx,
+                            &ledger_entry(&item.product_id, -item.quantity, &reason, Some(order_id)),
+                        )
+                        .await?;
+                    }
+                    Ok(Committed::Done)
+                }
+            }
+        })
+        .await?;
+    match outcome {
+        Committed::Done => find(&mut conn, order_id).await,
+        Committed::Expired => Err(Error::ReservationClosed(Status::Expired)),
+    }
+}
+
+/// Gives an order's stock back: an active hold ends; committed stock goes
+/// back on hand. Idempotent.
+pub async fn release(state: &AppState, order_id: &str, reason: &str) -> Result<Reservation, Error> {
+    let now = time::now();
+    let mut conn = state.db.conn().await?;
+    conn.transaction(async |tx| {
+        let (reservation, items) = find(tx, order_id).await?;
+        match release_step(parse_status(&reservation.status)?) {
+            ReleaseStep::Nothing => {}
+            ReleaseStep::Unhold => {
+                transition(tx, order_id, Status::Active, Status::Released).await?;
+                for item in &items {
+                    store::unhold(tx, &item.product_id, item.quantity, now).await?;
+                }
+            }
+            ReleaseStep::Restock => {
+                transition(tx, order_id, Status::Committed, Status::Released).await?;
+                let reason = if reason.is_empty() { format!("restocked: order {order_id}") } else { reason.to_owned() };
+                for item in &items {
+                    store::adjust_on_hand(tx, &item.product_id, item.quantity, now).await?;
+                    store::insert_ledger(tx, &ledger_entry(&item.product_id, item.quantity, &reason, Some(order_id)))
+                        .await?;
+                }
+            }
+        }
+        Ok::<_, Error>(())
+    })
+    .await?;
+    find(&mut conn, order_id).await
+}
+
+/// What products recorded for an order.
+pub async fn get(state: &AppState, order_id: &str) -> Result<Reservation, Error> {
+    find(&mut state.db.conn().await?, order_id).await
+}
+
+/// Expires one overdue reservation, if it is still active and overdue.
+async fn expire(state: &AppState, order_id: &str) -> Result<(), Error> {
+    let now = time::now();
+    let mut conn = state.db.conn().await?;
+    conn.transaction(async |tx| {
+        let (reservation, items) = find(tx, order_id).await?;
+        if reservation.status == Status::Active.as_str() && reservation.expires_at <= now {
+            expire_held(tx, order_id, &items).await?;
+        }
+        Ok::<_, Error>(())
+    })
+    .await
+}
+
+async fn expire_held(tx: &mut DbConn, order_id: &str, items: &[ReservationItemRow]) -> Result<(), Error> {
+    transition(tx, order_id, Status::Active, Status::Expired).await?;
+    let now = time::now();
+    for item in items {
+        store::unhold(tx, &item.product_id, item.quantity, now).await?;
+    }
+    tracing::info!(order_id, "reservation expired; stock released");
+    Ok(())
+}
+
+async fn transition(tx: &mut DbConn, order_id: &str, from: Status, to: Status) -> Result<(), Error> {
+    if store::set_reservation_status(tx, order_id, from.as_str(), to.as_str(), time::now()).await? {
+        Ok(())
+    } else {
+        Err(Error::Conflict)
+    }
+}
+
+async fn find(conn: &mut DbConn, order_id: &str) -> Result<Reservation, Error> {
+    store::find_reservation(conn, order_id).await?.ok_or(Error::ReservationNotFound)
+}
+
+fn parse_status(stored: &str) -> Result<Status, Error> {
+    Status::parse(stored).ok_or_else(|| Error::Internal(format!("stored reservation status {stored:?} is unknown")))
+}
+
+/// Expires overdue reservations every `interval` until `shutdown`.
+pub async fn sweep_until(state: AppState, interval: Duration, shutdown: Shutdown) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.wait() => return,
+            _ = ticks.tick() => {}
+        }
+        if let Err(error) = sweep_once(&state).await {
+            tracing::warn!(%error, "reservation sweep failed");
+        }
+    }
+}
+
+async fn sweep_once(state: &AppState) -> Result<(), Error> {
+    let overdue = store::overdue_reservations(&mut state.db.conn().await?, time::now(), 100).await?;
+    for order_id in overdue {
+        match expire(state, &order_id).await {
+            // Committed or released meanwhile by someone else.
+            Ok(()) | Err(Error::Conflict) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! The admin HTTP port of a service: `/metrics` for Prometheus, `/healthz`
+//! for liveness probes. Kept off the gRPC port so it can stay private.
+
+use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
+use tokio::net::TcpListener;
+
+use crate::{metrics::Metrics, shutdown::Shutdown};
+
+/// The content type of the OpenMetrics text format.
+pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The admin routes over `metrics`.
+pub fn router(metrics: Metrics) -> Router {
+    Router::new().route("/metrics", get(exposition)).route("/healthz", get(|| async { "ok" })).with_state(metrics)
+}
+
+async fn exposition(State(metrics): State<Metrics>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, OPENMETRICS)], metrics.encode())
+}
+
+/// Serves the admin routes on `listener` until `shutdown`.
+pub async fn serve(listener: TcpListener, metrics: Metrics, shutdown: Shutdown) -> std::io::Result<()> {
+    axum::serve(listener, router(metrics)).with_graceful_shutdown(async move { shutdown.wait().await }).await
+}

@@ -1,0 +1,117 @@
+//! One connection type for both backends, and transactions over it.
+
+use std::future::Future;
+
+use diesel::{SqliteConnection, connection::AnsiTransactionManager, result::Error as DieselError};
+use diesel_async::{
+    AsyncConnection, AsyncPgConnection, TransactionManager, pooled_connection::deadpool::Object,
+    sync_connection_wrapper::SyncConnectionWrapper,
+};
+
+/// The async SQLite connection (diesel's sync connection on blocking threads).
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+/// The async PostgreSQL connection.
+pub type PgConn = AsyncPgConnection;
+
+/// A pooled connection to either backend. Store functions take `&mut DbConn`,
+/// so they run the same inside and outside a transaction.
+// A connection lives on one stack frame for one request; boxing the larger
+// variant would add an allocation per checkout for nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum DbConn {
+    /// SQLite.
+    Sqlite(Object<SqliteConn>),
+    /// PostgreSQL.
+    Postgres(Object<PgConn>),
+}
+
+impl std::fmt::Debug for DbConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Sqlite(_) => "DbConn::Sqlite",
+            Self::Postgres(_) => "DbConn::Postgres",
+        })
+    }
+}
+
+/// Names the future of an async closure so that it can be required to be
+/// `Send` (the same device diesel-async uses internally).
+pub trait TransactionBody<'r, R>:
+    AsyncFnOnce(&'r mut DbConn) -> R + FnOnce(&'r mut DbConn) -> <Self as TransactionBody<'r, R>>::Fut
+{
+    /// The closure's future.
+    type Fut: Future<Output = R>;
+}
+
+impl<'r, F, Fut, R> TransactionBody<'r, R> for F
+where
+    F: AsyncFnOnce(&'r mut DbConn) -> R + FnOnce(&'r mut DbConn) -> Fut,
+    Fut: Future<Output = R>,
+{
+    type Fut = Fut;
+}
+
+type SqliteTm = <SqliteConn as AsyncConnection>::TransactionManager;
+type PgTm = <PgConn as AsyncConnection>::TransactionManager;
+
+impl DbConn {
+    /// Runs `body` in a transaction: committed if it returns `Ok`, rolled back
+    /// if it returns `Err` or its future is dropped (the pool discards a
+    /// connection left inside a transaction). Nested calls use savepoints.
+    ///
+    /// On SQLite the outermost transaction is `BEGIN IMMEDIATE`: it takes the
+    /// write lock up front, so concurrent writers queue on the busy timeout
+    /// instead of failing with SQLITE_BUSY when a read would upgrade to a write.
+    pub async fn transaction<R, E, F>(&mut self, body: F) -> Result<R, E>
+    where
+        F: for<'r> AsyncFnOnce(&'r mut DbConn) -> Result<R, E>
+            + for<'r> TransactionBody<'r, Result<R, E>, Fut: Send>
+            + Send,
+        E: From<DieselError> + Send,
+        R: Send,
+    {
+        self.begin().await?;
+        match body(&mut *self).await {
+            Ok(value) => {
+                self.commit().await?;
+                Ok(value)
+            }
+            Err(error) => {
+                if let Err(rollback) = self.rollback().await {
+                    tracing::warn!(error = %rollback, "rollback failed; the connection will be discarded");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn begin(&mut self) -> Result<(), DieselError> {
+        match self {
+            Self::Sqlite(c) => {
+                let c: &mut SqliteConn = c;
+                let depth = SqliteTm::transaction_manager_status_mut(c).transaction_depth()?;
+                if depth.is_some() {
+                    SqliteTm::begin_transaction(c).await
+                } else {
+                    c.spawn_blocking(|inner| AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE"))
+                        .await
+                }
+            }
+            Self::Postgres(c) => PgTm::begin_transaction(&mut **c).await,
+        }
+    }
+
+    async fn commit(&mut self) -> Result<(), DieselError> {
+        match self {
+            Self::Sqlite(c) => SqliteTm::commit_transaction(&mut **c).await,
+            Self::Postgres(c) => PgTm::commit_transaction(&mut **c).await,
+        }
+    }
+
+    async fn rollback(&mut self) -> Result<(), DieselError> {
+        match self {
+            Self::Sqlite(c) => SqliteTm::rollback_transaction(&mut **c).await,
+            Self::Postgres(c) => PgTm::rollback_transaction(&mut **c).await,
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! The database: a pool for the backend chosen by the URL scheme, one
+//! connection type that store functions take, a dispatch macro so each query
+//! is written once for both backends, transactions, and embedded migrations.
+//!
+//! ```text
+//! pub async fn find_user(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
+//!     db_run!(conn, |c| users::table.find(id).first(c).await.optional())
+//! }
+//! ```
+
+mod conn;
+mod error;
+mod migrate;
+mod pool;
+mod spans;
+mod url;
+
+pub use conn::{DbConn, PgConn, SqliteConn};
+pub use error::{DbError, is_unique_violation};
+pub use migrate::Migrations;
+pub use pool::{Backend, Db};
+pub use url::DatabaseUrl;
+
+/// Runs the same diesel body against whichever backend `conn` holds.
+///
+/// `$conn` is a `&mut DbConn`; inside the body `$c` is a `&mut` concrete
+/// connection, so each arm type-checks against its own backend. Import
+/// `diesel_async::RunQueryDsl` explicitly where the macro is used.
+#[macro_export]
+macro_rules! db_run {
+    ($conn:expr, |$c:ident| $body:expr) => {{
+        match $conn {
+            $crate::db::DbConn::Sqlite(pooled) => {
+                let $c: &mut $crate::db::SqliteConn = &mut **pooled;
+                $body
+            }
+            $crate::db::DbConn::Postgres(pooled) => {
+                let $c: &mut $crate::db::PgConn = &mut **pooled;
+                $body
+            }
+        }
+    }};
+}

@@ -1,0 +1,133 @@
+//! The connection pool, by backend.
+
+use std::time::Duration;
+
+use diesel::ConnectionError;
+use diesel_async::{
+    AsyncConnection, SimpleAsyncConnection,
+    pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, deadpool::Pool},
+};
+use futures::FutureExt;
+
+use tracing::Span;
+
+use super::{DatabaseUrl, DbConn, DbError, PgConn, SqliteConn, spans::QuerySpans};
+use crate::config::DatabaseConfig;
+
+/// How long a SQLite writer waits for the write lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Which database engine a pool talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite (the embedded default).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A cheap-to-clone connection pool.
+#[derive(Clone)]
+pub enum Db {
+    /// SQLite.
+    Sqlite(Pool<SqliteConn>),
+    /// PostgreSQL.
+    Postgres(Pool<PgConn>),
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend()).finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Builds the pool for the configured URL. Connections open lazily; call
+    /// [`Db::migrate`] or [`Db::ping`] to find out now whether it works.
+    pub async fn connect(config: &DatabaseConfig) -> Result<Self, DbError> {
+        match DatabaseUrl::parse(config.url.expose())? {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    tokio::fs::create_dir_all(dir).await?;
+                }
+                let mut setup = ManagerConfig::<SqliteConn>::default();
+                setup.custom_setup = Box::new(|path| open_sqlite(path.to_owned()).boxed());
+                let manager = AsyncDieselConnectionManager::new_with_config(path.to_string_lossy(), setup);
+                pool(manager, config).map(Db::Sqlite)
+            }
+            DatabaseUrl::Postgres(url) => {
+                pool(AsyncDieselConnectionManager::<PgConn>::new(url), config).map(Db::Postgres)
+            }
+        }
+    }
+
+    /// The pool's backend.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A connection from the pool. Its statements and transactions are traced
+    /// as children of the span current now.
+    pub async fn conn(&self) -> Result<DbConn, DbError> {
+        let spans = QuerySpans::under(Span::current(), self.backend());
+        let unavailable = |e: deadpool::managed::PoolError<_>| DbError::Unavailable(e.to_string());
+        Ok(match self {
+            Db::Sqlite(pool) => {
+                let mut conn = pool.get().await.map_err(unavailable)?;
+                conn.set_instrumentation(spans);
+                DbConn::Sqlite(conn)
+            }
+            Db::Postgres(pool) => {
+                let mut conn = pool.get().await.map_err(unavailable)?;
+                conn.set_instrumentation(spans);
+                DbConn::Postgres(conn)
+            }
+        })
+    }
+
+    /// Round-trips a trivial statement, for health checks.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        let mut conn = self.conn().await?;
+        crate::db_run!(&mut conn, |c| c.batch_execute("SELECT 1").await)?;
+        Ok(())
+    }
+
+    /// (connections in use, pool size), for metrics.
+    pub fn usage(&self) -> (usize, usize) {
+        let status = match self {
+            Db::Sqlite(pool) => pool.status(),
+            Db::Postgres(pool) => pool.status(),
+        };
+        (status.size.saturating_sub(status.available), status.max_size)
+    }
+}
+
+fn pool<C>(manager: AsyncDieselConnectionManager<C>, config: &DatabaseConfig) -> Result<Pool<C>, DbError>
+where
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
+    C: diesel_async::pooled_connection::PoolableConnection + Send + 'static,
+{
+    let timeout = Some(config.timeout());
+    Pool::builder(manager)
+        .max_size(config.pool_size)
+        .wait_timeout(timeout)
+        .create_timeout(timeout)
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| DbError::Pool(e.to_string()))
+}
+
+async fn open_sqlite(path: String) -> Result<SqliteConn, ConnectionError> {
+    let mut conn = SqliteConn::establish(&path).await?;
+    // The busy timeout first: switching to WAL takes a lock, and without it a
+    // connection opened while another one writes would fail at once.
+    let pragmas = format!(
+        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        SQLITE_BUSY_TIMEOUT.as_millis()
+    );
+    conn.batch_execute(&pragmas).await.map_err(ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}

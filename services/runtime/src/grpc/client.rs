@@ -1,0 +1,96 @@
+//! The channel every outgoing call goes through: trace context, the
+//! remaining deadline and, for service-to-service calls, this service's own
+//! token are added to each request.
+
+use std::{
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use futures::{FutureExt, future::BoxFuture};
+use tonic::{
+    Status,
+    body::Body,
+    transport::{Channel, Endpoint},
+};
+use tower::Service;
+use tracing::Instrument;
+
+use super::{deadline, trace};
+use crate::{auth::ServiceTokens, config::ClientConfig, telemetry::inject_context};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A channel to `url` that connects on first use and reconnects by itself.
+pub fn connect_lazy(url: &str, config: &ClientConfig) -> Result<Channel, tonic::transport::Error> {
+    Ok(Endpoint::from_shared(url.to_owned())?
+        .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+        .timeout(Duration::from_millis(config.call_timeout_ms))
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_while_idle(true)
+        .connect_lazy())
+}
+
+/// A [`Channel`] that adds, on every call: a client span and the W3C trace
+/// context; `grpc-timeout` with what is left of the current deadline (failing
+/// fast with DEADLINE_EXCEEDED once none is left); and, when built with
+/// [`MeshChannel::with_service_tokens`], this service's bearer token unless
+/// the request already carries an `authorization` value.
+#[derive(Clone, Debug)]
+pub struct MeshChannel {
+    channel: Channel,
+    tokens: Option<ServiceTokens>,
+}
+
+impl MeshChannel {
+    /// Calls with whatever credentials each request carries (the edge
+    /// forwards the end user's token this way).
+    pub fn new(channel: Channel) -> Self {
+        Self { channel, tokens: None }
+    }
+
+    /// Calls as this service, with tokens from `tokens`.
+    pub fn with_service_tokens(channel: Channel, tokens: ServiceTokens) -> Self {
+        Self { channel, tokens: Some(tokens) }
+    }
+}
+
+impl Service<http::Request<Body>> for MeshChannel {
+    type Response = http::Response<Body>;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.channel.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
+        let span = trace::client_span(request.uri().path());
+        inject_context(&span, request.headers_mut());
+        if let Some(left) = deadline::remaining() {
+            if left.is_zero() {
+                let status = Status::deadline_exceeded("deadline exceeded before the call was made");
+                return futures::future::ready(Err(status.into())).boxed();
+            }
+            let asked = request.headers().get("grpc-timeout").and_then(deadline::parse_grpc_timeout);
+            let timeout = asked.map_or(left, |t| t.min(left));
+            request.headers_mut().insert("grpc-timeout", deadline::encode_grpc_timeout(timeout));
+        }
+        // `poll_ready` reserved capacity on `self.channel`; the call must use that one.
+        let fresh = self.channel.clone();
+        let mut channel = std::mem::replace(&mut self.channel, fresh);
+        let tokens = self.tokens.clone();
+        async move {
+            if let Some(tokens) = tokens
+                && !request.headers().contains_key(http::header::AUTHORIZATION)
+            {
+                let value = tokens.authorization().await?;
+                request.headers_mut().insert(http::header::AUTHORIZATION, value);
+            }
+            channel.call(request).await.map_err(Into::into)
+        }
+        .instrument(span)
+        .boxed()
+    }
+}

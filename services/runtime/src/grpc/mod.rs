@@ -1,0 +1,15 @@
+//! gRPC plumbing: the server bootstrap every service uses, the client channel
+//! every caller uses, deadlines across hops, and error details on statuses.
+
+mod client;
+pub mod deadline;
+mod observe;
+mod run;
+mod server;
+pub mod status;
+mod trace;
+
+pub use client::{MeshChannel, connect_lazy};
+pub use observe::code_name;
+pub use run::{RunError, bind_and_serve};
+pub use server::{GrpcServer, Listeners, ServeError};

@@ -1,0 +1,173 @@
+//! Observes every RPC to its end: the final gRPC status (from the headers of
+//! a trailers-only response, or from the trailers of a streamed one) goes to
+//! the metrics and to the RPC's span, with the time it took.
+
+use std::{
+    pin::Pin,
+    task::{Context, Poll},
+    time::Instant,
+};
+
+use http_body::{Body, Frame};
+use tonic::Code;
+use tower::{Layer, Service};
+use tracing::Span;
+
+use crate::metrics::{Metrics, RpcLabels};
+
+/// Records each RPC in `metrics` and on its span.
+#[derive(Clone, Debug)]
+pub(crate) struct ObserveLayer {
+    pub(crate) metrics: Metrics,
+}
+
+impl<S> Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Observe { inner, metrics: self.metrics.clone() }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Observe<S> {
+    inner: S,
+    metrics: Metrics,
+}
+
+impl<S, B, RB> Service<http::Request<B>> for Observe<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<RB>>,
+    S::Future: Send + 'static,
+    RB: Body + Send + 'static,
+{
+    type Response = http::Response<ObservedBody<RB>>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let path = request.uri().path().trim_start_matches('/');
+        let (service, method) = path.split_once('/').unwrap_or((path, ""));
+        let mut finish = Finish {
+            metrics: self.metrics.clone(),
+            labels: RpcLabels { service: service.to_owned(), method: method.to_owned(), code: String::new() },
+            started: Instant::now(),
+            span: Span::current(),
+            done: false,
+        };
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let response = response.await?;
+            if let Some(code) = grpc_status(response.headers()) {
+                finish.record(code);
+            }
+            Ok(response.map(|inner| ObservedBody { inner, finish }))
+        })
+    }
+}
+
+fn grpc_status(headers: &http::HeaderMap) -> Option<Code> {
+    headers.get("grpc-status").and_then(|v| v.to_str().ok()?.parse::<i32>().ok()).map(Code::from_i32)
+}
+
+struct Finish {
+    metrics: Metrics,
+    labels: RpcLabels,
+    started: Instant,
+    span: Span,
+    done: bool,
+}
+
+impl Finish {
+    fn record(&mut self, code: Code) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        self.labels.code = code_name(code).to_owned();
+        self.metrics.record_rpc(&self.labels, self.started.elapsed().as_secs_f64());
+        self.span.record("rpc.grpc.status_code", code as i32);
+        if matches!(
+            code,
+            Code::Unknown
+                | Code::DeadlineExceeded
+                | Code::Unimplemented
+                | Code::Internal
+                | Code::Unavailable
+                | Code::DataLoss
+        ) {
+            self.span.record("otel.status_code", "ERROR");
+        }
+    }
+}
+
+impl Drop for Finish {
+    // A body dropped before its trailers: the client went away.
+    fn drop(&mut self) {
+        self.record(Code::Cancelled);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that reports the RPC's final status when it ends.
+    pub(crate) struct ObservedBody<B> {
+        #[pin]
+        inner: B,
+        finish: Finish,
+    }
+}
+
+impl<B: Body> Body for ObservedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let polled = this.inner.poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(code) = frame.trailers_ref().and_then(grpc_status) {
+                    this.finish.record(code);
+                }
+            }
+            Poll::Ready(Some(Err(_))) => this.finish.record(Code::Internal),
+            Poll::Ready(None) => this.finish.record(Code::Ok),
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The canonical upper-case name of a code, as in grpc.io's status codes.
+pub fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}

@@ -1,0 +1,106 @@
+//! Logs and traces: one `tracing` subscriber per process, with an
+//! OpenTelemetry layer so that spans carry W3C trace context, and OTLP export
+//! when an endpoint is configured.
+
+mod propagation;
+
+pub use propagation::{extract_context, inject_context, trace_id_of};
+
+use opentelemetry::{KeyValue, global, trace::TracerProvider as _};
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::{
+    Resource,
+    propagation::{BaggagePropagator, TraceContextPropagator},
+    trace::SdkTracerProvider,
+};
+use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
+
+use crate::config::{LogColor, LogFormat, TelemetryConfig};
+
+/// Why telemetry could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    /// The log filter does not parse.
+    #[error("invalid log filter: {0}")]
+    Filter(String),
+    /// The OTLP exporter could not be built.
+    #[error("cannot build the OTLP exporter: {0}")]
+    Exporter(String),
+    /// A global subscriber is already installed.
+    #[error("telemetry is already initialised: {0}")]
+    AlreadyInitialised(String),
+}
+
+/// Keeps the tracer provider alive; [`TelemetryGuard::shutdown`] flushes the
+/// spans still buffered (call it after the server has drained).
+#[derive(Debug)]
+pub struct TelemetryGuard {
+    provider: SdkTracerProvider,
+}
+
+impl TelemetryGuard {
+    /// Exports what is buffered and stops the exporter.
+    pub fn shutdown(self) {
+        if let Err(error) = self.provider.shutdown() {
+            eprintln!("telemetry shutdown: {error}");
+        }
+    }
+}
+
+/// Installs the global subscriber and propagator for a process named `service`.
+pub fn init(service: &'static str, config: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> {
+    global::set_text_map_propagator(opentelemetry::propagation::TextMapCompositePropagator::new(vec![
+        Box::new(TraceContextPropagator::new()),
+        Box::new(BaggagePropagator::new()),
+    ]));
+    let provider = tracer_provider(service, config)?;
+    global::set_tracer_provider(provider.clone());
+
+    let filter = EnvFilter::try_new(&config.log_filter).map_err(|e| TelemetryError::Filter(e.to_string()))?;
+    let logs = match config.log_format {
+        LogFormat::Text => {
+            tracing_subscriber::fmt::layer().with_target(false).with_ansi(ansi(config.log_color)).boxed()
+        }
+        LogFormat::Json => tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true).boxed(),
+    };
+    let traces = tracing_opentelemetry::layer().with_tracer(provider.tracer(service));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(logs)
+        .with(traces)
+        .try_init()
+        .map_err(|e| TelemetryError::AlreadyInitialised(e.to_string()))?;
+    Ok(TelemetryGuard { provider })
+}
+
+fn ansi(color: LogColor) -> bool {
+    match color {
+        LogColor::Auto => std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        LogColor::Always => true,
+        LogColor::Never => false,
+    }
+}
+
+/// A tracer provider that always records spans (so trace context flows and
+/// logs carry trace ids) and exports them only when an endpoint is set.
+/// Sampling follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG
+/// (parent-based always-on by default).
+pub fn tracer_provider(service: &'static str, config: &TelemetryConfig) -> Result<SdkTracerProvider, TelemetryError> {
+    let resource = Resource::builder()
+        .with_service_name(service)
+        .with_attributes([
+            KeyValue::new("service.version", env!("CARGO_PKG_VERSION")),
+            KeyValue::new("deployment.environment.name", config.environment.clone()),
+        ])
+        .build();
+    let mut builder = SdkTracerProvider::builder().with_resource(resource);
+    if let Some(endpoint) = &config.otlp_endpoint {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint.clone())
+            .build()
+            .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    Ok(builder.build())
+}

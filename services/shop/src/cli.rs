@@ -1,0 +1,98 @@
+//! The `shop` command line.
+
+use std::{net::IpAddr, path::PathBuf};
+
+/// The shop mesh on one machine.
+#[derive(Debug, clap::Parser)]
+#[command(name = "shop", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub up: UpArgs,
+}
+
+/// What to do.
+// Parsed once at start-up; the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Run every service and the edge, each in its own process (the default).
+    Up(UpArgs),
+    /// Run one component in this process, configured by flags and env
+    /// (what `up` starts for each child; the same as its own binary).
+    #[command(subcommand)]
+    Serve(Component),
+}
+
+/// One runnable component.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, clap::Subcommand)]
+pub enum Component {
+    /// The users service.
+    Users(shop_users::Config),
+    /// The products service.
+    Products(shop_products::Config),
+    /// The cart service.
+    Cart(shop_cart::Config),
+    /// The orders service.
+    Orders(shop_orders::Config),
+    /// The payments service.
+    Payments(shop_payments::Config),
+    /// The GraphQL and REST edge.
+    Edge(shop_edge::Config),
+}
+
+/// How `shop up` runs the mesh.
+#[derive(Clone, Debug, clap::Args)]
+pub struct UpArgs {
+    /// Where the SQLite databases, the signing key pair and the generated
+    /// admin password live.
+    #[arg(long, env = "SHOP_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Interface every component listens on.
+    #[arg(long, env = "SHOP_HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// The edge's HTTP port.
+    #[arg(long, env = "SHOP_EDGE_PORT", default_value_t = 8080)]
+    pub edge_port: u16,
+
+    /// The users service's gRPC port (its metrics are on this port + 10).
+    #[arg(long, env = "SHOP_USERS_PORT", default_value_t = 50051)]
+    pub users_port: u16,
+
+    /// The products service's gRPC port (its metrics are on this port + 10).
+    #[arg(long, env = "SHOP_PRODUCTS_PORT", default_value_t = 50052)]
+    pub products_port: u16,
+
+    /// The cart service's gRPC port (its metrics are on this port + 10).
+    #[arg(long, env = "SHOP_CART_PORT", default_value_t = 50053)]
+    pub cart_port: u16,
+
+    /// The orders service's gRPC port (its metrics are on this port + 10).
+    #[arg(long, env = "SHOP_ORDERS_PORT", default_value_t = 50054)]
+    pub orders_port: u16,
+
+    /// The payments service's gRPC port (its metrics are on this port + 10).
+    #[arg(long, env = "SHOP_PAYMENTS_PORT", default_value_t = 50055)]
+    pub payments_port: u16,
+
+    /// Do not seed the demo catalog into an empty products database.
+    #[arg(long, env = "SHOP_NO_DEMO_CATALOG")]
+    pub no_demo_catalog: bool,
+
+    /// Email of the seeded admin account.
+    #[arg(long, env = "SHOP_ADMIN_EMAIL", default_value = "admin@example.com")]
+    pub admin_email: String,
+
+    /// Password of the seeded admin account; generated into the data dir when not given.
+    #[arg(long, env = "SHOP_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<shop_runtime::Secret>,
+
+    /// Colours in the components' logs.
+    #[arg(long, env = "LOG_COLOR", value_enum, default_value_t = shop_runtime::config::LogColor::Auto)]
+    pub log_color: shop_runtime::config::LogColor,
+}

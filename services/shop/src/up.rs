@@ -1,0 +1,175 @@
+//! `shop up`: prepare the data dir, start each component in dependency
+//! order, print where everything is, and stop it all on Ctrl-C or SIGTERM.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::Path,
+    time::Duration,
+};
+
+use anyhow::Context as _;
+use shop_runtime::Shutdown;
+
+use crate::{
+    cli::UpArgs,
+    secrets::{self, AdminPassword},
+    supervisor::{Readiness, Supervisor},
+};
+
+const START_LIMIT: Duration = Duration::from_secs(60);
+const STOP_GRACE: Duration = Duration::from_secs(25);
+/// A service's metrics port is its gRPC port plus this.
+const ADMIN_PORT_OFFSET: u16 = 10;
+
+/// One child to start, once those before it are ready.
+struct Child {
+    name: &'static str,
+    env: Vec<(&'static str, String)>,
+    ready: Readiness,
+}
+
+/// A gRPC service's addresses.
+#[derive(Clone, Copy)]
+struct Service {
+    name: &'static str,
+    grpc: SocketAddr,
+    admin: SocketAddr,
+}
+
+impl Service {
+    fn new(name: &'static str, host: IpAddr, port: u16) -> Self {
+        Self {
+            name,
+            grpc: SocketAddr::new(host, port),
+            admin: SocketAddr::new(host, port.saturating_add(ADMIN_PORT_OFFSET)),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    /// A child serving this service, with the settings every service takes.
+    fn child(&self, data_dir: &Path, public_key: &Path, mut env: Vec<(&'static str, String)>) -> Child {
+        env.extend([
+            ("GRPC_LISTEN_ADDR", self.grpc.to_string()),
+            ("ADMIN_LISTEN_ADDR", self.admin.to_string()),
+            ("DATABASE_URL", format!("sqlite://{}", data_dir.join(format!("{}.db", self.name)).display())),
+            ("JWT_PUBLIC_KEY_FILE", public_key.display().to_string()),
+        ]);
+        Child { name: self.name, env, ready: Readiness::Grpc(self.grpc) }
+    }
+}
+
+/// Runs the mesh until a signal, or until a component dies.
+pub async fn up(args: UpArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let data_dir = args.data_dir.canonicalize()?;
+    let keys = shop_users::keys::load_or_generate(&data_dir).context("preparing the token signing key pair")?;
+    let admin =
+        secrets::admin_password(args.admin_password.as_ref(), &data_dir).context("preparing the admin password")?;
+
+    let users = Service::new("users", args.host, args.users_port);
+    let products = Service::new("products", args.host, args.products_port);
+    let cart = Service::new("cart", args.host, args.cart_port);
+    let orders = Service::new("orders", args.host, args.orders_port);
+    let payments = Service::new("payments", args.host, args.payments_port);
+    let edge = SocketAddr::new(args.host, args.edge_port);
+    // The orders service calls the others as itself; its secret lives only as long as this run.
+    let orders_secret = secrets::random_secret(32);
+    let children = vec![
+        users.child(
+            &data_dir,
+            &keys.public,
+            vec![
+                ("JWT_PRIVATE_KEY_FILE", keys.private.display().to_string()),
+                ("SHOP_ADMIN_EMAIL", args.admin_email.clone()),
+                ("SHOP_ADMIN_PASSWORD", admin.password.expose().to_owned()),
+                ("SERVICE_CLIENTS", format!("orders={}", orders_secret.expose())),
+            ],
+        ),
+        products.child(&data_dir, &keys.public, vec![("SEED_DEMO_CATALOG", (!args.no_demo_catalog).to_string())]),
+        cart.child(&data_dir, &keys.public, vec![("PRODUCTS_URL", products.url())]),
+        payments.child(&data_dir, &keys.public, vec![]),
+        orders.child(
+            &data_dir,
+            &keys.public,
+            vec![
+                ("USERS_URL", users.url()),
+                ("PRODUCTS_URL", products.url()),
+                ("CART_URL", cart.url()),
+                ("PAYMENTS_URL", payments.url()),
+                ("SERVICE_CLIENT_ID", "orders".to_owned()),
+                ("SERVICE_CLIENT_SECRET", orders_secret.expose().to_owned()),
+            ],
+        ),
+        Child {
+            name: "edge",
+            env: vec![
+                ("HTTP_LISTEN_ADDR", edge.to_string()),
+                ("USERS_URL", users.url()),
+                ("PRODUCTS_URL", products.url()),
+                ("CART_URL", cart.url()),
+                ("ORDERS_URL", orders.url()),
+                ("PAYMENTS_URL", payments.url()),
+                ("JWT_PUBLIC_KEY_FILE", keys.public.display().to_string()),
+            ],
+            ready: Readiness::Http(edge),
+        },
+    ];
+
+    let shutdown = Shutdown::on_signals();
+    let mut supervisor = Supervisor::new(std::env::current_exe().context("locating the shop binary")?, args.log_color);
+    let started = async {
+        for child in children {
+            supervisor.spawn(child.name, child.env)?;
+            supervisor.wait_ready(child.name, child.ready, START_LIMIT).await?;
+        }
+        anyhow::Ok(())
+    };
+    let outcome = tokio::select! {
+        started = started => match started {
+            Ok(()) => {
+                print_banner(&data_dir, edge, &[users, products, cart, orders, payments], &args.admin_email, &admin);
+                tokio::select! {
+                    () = shutdown.wait() => Ok(()),
+                    (name, status) = supervisor.next_exit() => Err(anyhow::anyhow!("{name} exited unexpectedly ({status})")),
+                }
+            }
+            Err(error) => Err(error),
+        },
+        () = shutdown.wait() => Ok(()),
+    };
+    println!("stopping the mesh ...");
+    supervisor.stop_all(STOP_GRACE).await;
+    outcome
+}
+
+fn print_banner(data_dir: &Path, edge: SocketAddr, services: &[Service], admin_email: &str, admin: &AdminPassword) {
+    let password = match (&admin.file, admin.new) {
+        (Some(file), true) => format!("{} (generated; kept in {})", admin.password.expose(), file.display()),
+        (Some(file), false) => format!("see {}", file.display()),
+        (None, _) => "as configured".to_owned(),
+    };
+    let grpc: String = services
+        .iter()
+        .map(|s| {
+            format!(
+                "\n  {:<13} {}   (grpcurl -plaintext {} list; metrics http://{}/metrics)",
+                format!("{} gRPC", s.name),
+                s.grpc,
+                s.grpc,
+                s.admin
+            )
+        })
+        .collect();
+    println!(
+        "\nshop mesh is up (SQLite data in {data})\n\
+         \n  GraphiQL      http://{edge}/graphql\
+         \n  REST docs     http://{edge}/api/v1/docs\
+         \n  OpenAPI       http://{edge}/api/v1/openapi.json{grpc}\
+         \n  admin         {admin_email} / {password}\
+         \n\nPress Ctrl-C to stop.\n",
+        data = data_dir.display(),
+    );
+}

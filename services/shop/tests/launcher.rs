@@ -1,0 +1,148 @@
+//! The real `shop` binary: it starts every component as a child process,
+//! serves through them, stops them all on SIGTERM, and keeps its key pair and
+//! admin password across restarts.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    net::TcpListener,
+    path::Path,
+    process::{Child, Command, ExitStatus, Stdio},
+    time::{Duration, Instant},
+};
+
+use nix::{sys::signal, unistd::Pid};
+use reqwest::RequestBuilder;
+use serde_json::{Value, json};
+
+/// Blocking HTTP for a test without a runtime of its own.
+struct Http {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+}
+
+impl Http {
+    fn new() -> Self {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        Self { runtime, client: reqwest::Client::builder().no_proxy().build().unwrap() }
+    }
+
+    fn send(&self, request: RequestBuilder) -> Option<(u16, Value)> {
+        self.runtime.block_on(async {
+            let response = request.send().await.ok()?;
+            Some((response.status().as_u16(), response.json().await.unwrap_or(Value::Null)))
+        })
+    }
+}
+
+struct Launcher {
+    child: Child,
+    edge: String,
+}
+
+/// A free port whose metrics neighbour (port + 10) is free too.
+fn free_port() -> u16 {
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if port < u16::MAX - 10 && TcpListener::bind(("127.0.0.1", port + 10)).is_ok() {
+            return port;
+        }
+    }
+}
+
+impl Launcher {
+    fn start(data_dir: &Path, http: &Http) -> Self {
+        let ports =
+            [free_port(), free_port(), free_port(), free_port(), free_port(), free_port()].map(|p| p.to_string());
+        let edge_port = ports[0].clone();
+        let child = Command::new(env!("CARGO_BIN_EXE_shop"))
+            .args(["--data-dir", data_dir.to_str().unwrap()])
+            .args([
+                "--edge-port",
+                &ports[0],
+                "--users-port",
+                &ports[1],
+                "--products-port",
+                &ports[2],
+                "--cart-port",
+                &ports[3],
+                "--orders-port",
+                &ports[4],
+                "--payments-port",
+                &ports[5],
+            ])
+            .env_remove("SHOP_ADMIN_PASSWORD")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("shop starts");
+        let launcher = Self { child, edge: format!("http://127.0.0.1:{edge_port}") };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while http.send(http.client.get(launcher.url("/readyz"))).is_none_or(|(status, _)| status != 200) {
+            assert!(Instant::now() < deadline, "the mesh did not become ready");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        launcher
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.edge)
+    }
+
+    fn children(&self) -> Vec<u32> {
+        let parent = self.child.id();
+        let parent_of = |pid: u32| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            stat.rsplit(')').next()?.split_whitespace().nth(1)?.parse::<u32>().ok()
+        };
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| parent_of(*pid) == Some(parent))
+            .collect()
+    }
+
+    fn stop(mut self) -> ExitStatus {
+        signal::kill(Pid::from_raw(i32::try_from(self.child.id()).unwrap()), signal::Signal::SIGTERM).unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+#[test]
+fn the_mesh_starts_serves_stops_and_keeps_its_secrets_across_restarts() {
+    let http = Http::new();
+    let data = tempfile::tempdir().unwrap();
+    let first = Launcher::start(data.path(), &http);
+    let children = first.children();
+    assert_eq!(children.len(), 6, "five services and the edge run as child processes: {children:?}");
+
+    let (status, catalog) = http.send(http.client.get(first.url("/api/v1/products?page_size=100"))).unwrap();
+    assert_eq!((status, catalog["items"].as_array().map(Vec::len)), (200, Some(24)), "the demo catalog is seeded");
+
+    let register = json!({"email": "ada@example.com", "password": "correct horse", "name": "Ada"});
+    let (status, session) = http.send(http.client.post(first.url("/api/v1/users/register")).json(&register)).unwrap();
+    assert_eq!(status, 201, "{session}");
+    let token = session["access_token"].as_str().unwrap().to_owned();
+
+    let admin_password = std::fs::read_to_string(data.path().join("admin-password.txt")).unwrap();
+    let admin = json!({"email": "admin@example.com", "password": admin_password.trim()});
+    let (status, admin) = http.send(http.client.post(first.url("/api/v1/users/login")).json(&admin)).unwrap();
+    assert_eq!((status, admin["user"]["role"].as_str()), (200, Some("admin")), "{admin}");
+
+    let status = first.stop();
+    assert!(status.success(), "SIGTERM stops the mesh cleanly: {status}");
+    for child in children {
+        assert!(!Path::new(&format!("/proc/{child}")).exists(), "child {child} stopped with the launcher");
+    }
+
+    // The same data dir: the same key pair (the first run's token still
+    // verifies), the same accounts, the same admin password.
+    let second = Launcher::start(data.path(), &http);
+    let (status, me) = http.send(http.client.get(second.url("/api/v1/me")).bearer_auth(&token)).unwrap();
+    assert_eq!((status, me["email"].as_str()), (200, Some("ada@example.com")), "{me}");
+    assert_eq!(std::fs::read_to_string(data.path().join("admin-password.txt")).unwrap(), admin_password);
+    let (_, catalog) = http.send(http.client.get(second.url("/api/v1/products?page_size=100"))).unwrap();
+    assert_eq!(catalog["items"].as_array().map(Vec::len), Some(24), "seeded once, not again");
+    assert!(second.stop().success());
+}
