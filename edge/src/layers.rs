@@ -13,7 +13,10 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
-use shop_runtime::{grpc::deadline, telemetry::extract_context};
+use shop_runtime::{
+    grpc::deadline,
+    telemetry::{extract_context, trace_id_of},
+};
 use tower::ServiceBuilder;
 use tower_http::{
     cors::{AllowOrigin, Any, CorsLayer},
@@ -28,6 +31,8 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use crate::{config::HttpLimits, error::ApiError};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The response header that carries the request's trace id.
+pub const TRACE_ID: HeaderName = HeaderName::from_static("x-trace-id");
 
 /// Wraps `router` in the edge's layers.
 pub fn apply(router: Router, limits: &HttpLimits) -> Router {
@@ -48,6 +53,7 @@ pub fn apply(router: Router, limits: &HttpLimits) -> Router {
         .layer(middleware::map_response(bare_errors_as_problems))
         .layer(cors(&limits.cors_allowed_origins))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(middleware::map_response(with_trace_id))
         .layer(TraceLayer::new_for_http().make_span_with(request_span).on_response(record_status))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
@@ -74,12 +80,22 @@ fn request_span(request: &Request) -> Span {
         http.route = %route,
         url.path = %request.uri().path(),
         http.response.status_code = Empty,
+        graphql.operation.name = Empty,
         request_id = %request_id,
     );
     if let Err(error) = span.set_parent(extract_context(request.headers())) {
         tracing::debug!(%error, "cannot continue the client's trace");
     }
     span
+}
+
+/// Tells the client the request's trace id (`x-trace-id`), to paste into a
+/// trace viewer; runs inside the request's span.
+async fn with_trace_id(mut response: Response) -> Response {
+    if let Some(value) = trace_id_of(&Span::current()).and_then(|id| HeaderValue::from_str(&id).ok()) {
+        response.headers_mut().insert(TRACE_ID, value);
+    }
+    response
 }
 
 fn record_status(response: &Response, latency: Duration, span: &Span) {
@@ -144,7 +160,8 @@ fn cors(allowed: &str) -> CorsLayer {
             REQUEST_ID,
             HeaderName::from_static("traceparent"),
             HeaderName::from_static("tracestate"),
+            HeaderName::from_static("baggage"),
         ])
-        .expose_headers([REQUEST_ID])
+        .expose_headers([REQUEST_ID, TRACE_ID])
         .max_age(Duration::from_secs(3600))
 }

@@ -9,6 +9,7 @@
 
 mod actors;
 mod checkout;
+pub mod collector;
 mod database;
 mod http;
 mod mesh;

@@ -3,6 +3,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
+use diesel_async::SimpleAsyncConnection;
 use shop_edge::config::{HttpLimits, Upstreams};
 use shop_proto::{
     cart::v1::cart_service_client::CartServiceClient, orders::v1::order_service_client::OrderServiceClient,
@@ -13,6 +14,7 @@ use shop_runtime::{
     Secret, Shutdown,
     auth::TokenVerifier,
     config::{AuthConfig, ClientConfig, DatabaseConfig, ServeConfig, ServiceCredentialsConfig, TelemetryConfig},
+    db::DbConn,
     grpc::Listeners,
 };
 use shop_users::config::{AdminSeedConfig, SigningKeyConfig, TokenTtls};
@@ -104,6 +106,7 @@ pub struct TestMesh {
     payments_config: shop_payments::Config,
     orders_config: shop_orders::Config,
     edge_shutdown: Shutdown,
+    upstreams: Upstreams,
     databases: TestDatabases,
 }
 
@@ -202,7 +205,6 @@ impl TestMesh {
         };
         let orders_service = start_orders(&orders_config, anywhere(), anywhere()).await;
 
-        let verifier = TokenVerifier::from_public_pem(keys.public_pem.as_bytes()).expect("verifier");
         let upstreams = Upstreams {
             users_url: format!("http://{}", users_service.addr),
             products_url: format!("http://{}", products_service.addr),
@@ -210,13 +212,8 @@ impl TestMesh {
             orders_url: format!("http://{}", orders_service.addr),
             payments_url: format!("http://{}", payments_service.addr),
         };
-        let edge_state =
-            shop_edge::AppState::new(&upstreams, &ClientConfig::default(), verifier, HttpLimits::default())
-                .expect("edge state");
-        let edge_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind edge");
-        let edge_addr = edge_listener.local_addr().expect("edge address");
         let edge_shutdown = Shutdown::new();
-        tokio::spawn(shop_edge::serve(edge_listener, shop_edge::app(edge_state), edge_shutdown.clone()));
+        let edge_addr = spawn_edge(&upstreams, &keys.public_pem, HttpLimits::default(), &edge_shutdown).await;
 
         Self {
             http: HttpClient::new(edge_addr),
@@ -231,6 +228,7 @@ impl TestMesh {
             payments_config,
             orders_config,
             edge_shutdown,
+            upstreams,
             databases,
         }
     }
@@ -316,10 +314,57 @@ impl TestMesh {
         self.http.raw().get(url).send().await.expect("metrics").text().await.expect("metrics text")
     }
 
+    /// Another edge in front of the same services, with other limits (a
+    /// short request deadline, say).
+    pub async fn edge_with(&self, limits: HttpLimits) -> HttpClient {
+        HttpClient::new(spawn_edge(&self.upstreams, &self.keys.public_pem, limits, &self.edge_shutdown).await)
+    }
+
+    /// Takes the products database's write lock and holds it until
+    /// [`WriteLock::release`]: every stock change waits on it, as behind a
+    /// long transaction. Reads go on.
+    pub async fn lock_products_for_writes(&self) -> WriteLock {
+        let mut conn = self.products_state.db.conn().await.expect("a products connection");
+        let lock = match &conn {
+            DbConn::Sqlite(_) => "BEGIN IMMEDIATE",
+            DbConn::Postgres(_) => "BEGIN; LOCK TABLE products IN EXCLUSIVE MODE",
+        };
+        batch_execute(&mut conn, lock).await;
+        WriteLock(conn)
+    }
+
     /// Stops the users service (a downstream failure, as the edge sees it).
     pub async fn stop_users(&self) {
         self.users_service.stop().await;
     }
+}
+
+/// A write lock on a service's database, held by the test.
+#[derive(Debug)]
+pub struct WriteLock(DbConn);
+
+impl WriteLock {
+    /// Rolls back the locking transaction.
+    pub async fn release(mut self) {
+        batch_execute(&mut self.0, "ROLLBACK").await;
+    }
+}
+
+async fn batch_execute(conn: &mut DbConn, sql: &str) {
+    match conn {
+        DbConn::Sqlite(conn) => conn.batch_execute(sql).await,
+        DbConn::Postgres(conn) => conn.batch_execute(sql).await,
+    }
+    .expect(sql);
+}
+
+async fn spawn_edge(upstreams: &Upstreams, public_pem: &str, limits: HttpLimits, shutdown: &Shutdown) -> SocketAddr {
+    let verifier = TokenVerifier::from_public_pem(public_pem.as_bytes()).expect("verifier");
+    let state = shop_edge::AppState::new(upstreams, &ClientConfig::default(), verifier, limits).expect("edge state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind edge");
+    let addr = listener.local_addr().expect("edge address");
+    tokio::spawn(shop_edge::serve(listener, shop_edge::app(state), shutdown.clone()));
+    addr
 }
 
 async fn spawn<F, Fut>(grpc: SocketAddr, admin: SocketAddr, serve: F) -> Running

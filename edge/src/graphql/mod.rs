@@ -4,6 +4,7 @@
 mod cart;
 mod catalog;
 mod loader;
+mod observe;
 mod orders;
 mod users;
 
@@ -19,6 +20,8 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::get,
 };
+
+use tracing::Instrument;
 
 use crate::{auth::Caller, config::HttpLimits, error::ApiError, rest::json::ApiJson, state::AppState};
 
@@ -52,6 +55,7 @@ fn builder(limits: &HttpLimits) -> async_graphql::SchemaBuilder<Query, Mutation,
     Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .limit_depth(limits.graphql_max_depth)
         .limit_complexity(limits.graphql_max_complexity)
+        .extension(observe::Observability)
 }
 
 /// `/graphql`: GET for GraphiQL, POST for queries; `/graphql/ws` for
@@ -73,12 +77,16 @@ async fn subscriptions(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // The connection outlives the upgrade request; its span (and so every
+    // subscription on it) stays in the trace the upgrade request started.
+    let connection = tracing::info_span!("graphql.websocket", otel.kind = "server");
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move { connection_data(&state, &payload) })
                 .serve()
+                .instrument(connection)
         })
         .into_response()
 }
@@ -113,7 +121,8 @@ async fn execute(
     // must keep working for a client that still sends an expired token.
     let caller = CallerSlot(Caller::from_headers(&headers, &state.verifier));
     let products = loader::ProductLoader::for_request(state.products.clone());
-    schema.execute(request.data(caller).data(products)).await.into()
+    let operation = observe::OperationName(request.operation_name.clone());
+    schema.execute(request.data(caller).data(products).data(operation)).await.into()
 }
 
 /// The request's caller, or why its token was refused.

@@ -4,19 +4,19 @@
 
 use std::{
     task::{Context, Poll},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use futures::{FutureExt, future::BoxFuture};
 use tonic::{
-    Status,
+    Code, Status,
     body::Body,
     transport::{Channel, Endpoint},
 };
 use tower::Service;
-use tracing::Instrument;
+use tracing::{Instrument, Span};
 
-use super::{deadline, trace};
+use super::{deadline, observe, trace};
 use crate::{auth::ServiceTokens, config::ClientConfig, telemetry::inject_context};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -32,9 +32,10 @@ pub fn connect_lazy(url: &str, config: &ClientConfig) -> Result<Channel, tonic::
         .connect_lazy())
 }
 
-/// A [`Channel`] that adds, on every call: a client span and the W3C trace
-/// context; `grpc-timeout` with what is left of the current deadline (failing
-/// fast with DEADLINE_EXCEEDED once none is left); and, when built with
+/// A [`Channel`] that adds, on every call: a client span (with the final
+/// status) and the W3C trace context; `grpc-timeout` with what is left of the
+/// current deadline (failing with DEADLINE_EXCEEDED once none is left, without
+/// waiting for the server to say so); and, when built with
 /// [`MeshChannel::with_service_tokens`], this service's bearer token unless
 /// the request already carries an `authorization` value.
 #[derive(Clone, Debug)]
@@ -68,6 +69,7 @@ impl Service<http::Request<Body>> for MeshChannel {
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
         let span = trace::client_span(request.uri().path());
         inject_context(&span, request.headers_mut());
+        let deadline = deadline::current();
         if let Some(left) = deadline::remaining() {
             if left.is_zero() {
                 let status = Status::deadline_exceeded("deadline exceeded before the call was made");
@@ -88,7 +90,23 @@ impl Service<http::Request<Body>> for MeshChannel {
                 let value = tokens.authorization().await?;
                 request.headers_mut().insert(http::header::AUTHORIZATION, value);
             }
-            channel.call(request).await.map_err(Into::into)
+            let call = channel.call(request);
+            let Some(deadline) = deadline else {
+                return Ok(observe::client_response(call.await?, Span::current()));
+            };
+            // The server stops at the deadline too, but a server that is
+            // stuck, or a network that is, must not hold this caller longer.
+            // tonic's own timer on `grpc-timeout` may fire first and call it
+            // CANCELLED; past the deadline, it is DEADLINE_EXCEEDED either way.
+            match tokio::time::timeout_at(deadline.into(), call).await {
+                Ok(Ok(response)) => Ok(observe::client_response(response, Span::current())),
+                Ok(Err(error)) if Instant::now() < deadline => Err(error.into()),
+                Ok(Err(_)) | Err(_) => {
+                    Span::current().record("rpc.grpc.status_code", Code::DeadlineExceeded as i32);
+                    Span::current().record("otel.status_code", "ERROR");
+                    Err(Status::deadline_exceeded("deadline exceeded waiting for the response").into())
+                }
+            }
         }
         .instrument(span)
         .boxed()

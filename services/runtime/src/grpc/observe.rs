@@ -1,6 +1,7 @@
 //! Observes every RPC to its end: the final gRPC status (from the headers of
 //! a trailers-only response, or from the trailers of a streamed one) goes to
-//! the metrics and to the RPC's span, with the time it took.
+//! the RPC's span and, for calls served here, to the metrics with the time
+//! it took.
 
 use std::{
     pin::Pin,
@@ -52,11 +53,10 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let path = request.uri().path().trim_start_matches('/');
         let (service, method) = path.split_once('/').unwrap_or((path, ""));
+        let labels = RpcLabels { service: service.to_owned(), method: method.to_owned(), code: String::new() };
         let mut finish = Finish {
-            metrics: self.metrics.clone(),
-            labels: RpcLabels { service: service.to_owned(), method: method.to_owned(), code: String::new() },
-            started: Instant::now(),
             span: Span::current(),
+            side: Side::Server { metrics: self.metrics.clone(), labels, started: Instant::now() },
             done: false,
         };
         let response = self.inner.call(request);
@@ -70,15 +70,34 @@ where
     }
 }
 
+/// Records the final status of an outgoing call on its client `span`, which
+/// stays open until the response body ends.
+pub(crate) fn client_response(
+    response: http::Response<tonic::body::Body>,
+    span: Span,
+) -> http::Response<tonic::body::Body> {
+    let mut finish = Finish { span, side: Side::Client, done: false };
+    if let Some(code) = grpc_status(response.headers()) {
+        finish.record(code);
+    }
+    response.map(|inner| tonic::body::Body::new(ObservedBody { inner, finish }))
+}
+
 fn grpc_status(headers: &http::HeaderMap) -> Option<Code> {
     headers.get("grpc-status").and_then(|v| v.to_str().ok()?.parse::<i32>().ok()).map(Code::from_i32)
 }
 
+/// Where the status of a finished RPC goes, besides its span.
+enum Side {
+    /// Served here: into the RPC metrics.
+    Server { metrics: Metrics, labels: RpcLabels, started: Instant },
+    /// Called from here: the span only.
+    Client,
+}
+
 struct Finish {
-    metrics: Metrics,
-    labels: RpcLabels,
-    started: Instant,
     span: Span,
+    side: Side,
     done: bool,
 }
 
@@ -87,18 +106,26 @@ impl Finish {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
-        self.labels.code = code_name(code).to_owned();
-        self.metrics.record_rpc(&self.labels, self.started.elapsed().as_secs_f64());
         self.span.record("rpc.grpc.status_code", code as i32);
-        if matches!(
-            code,
-            Code::Unknown
-                | Code::DeadlineExceeded
-                | Code::Unimplemented
-                | Code::Internal
-                | Code::Unavailable
-                | Code::DataLoss
-        ) {
+        let failed = match &mut self.side {
+            Side::Server { metrics, labels, started } => {
+                labels.code = code_name(code).to_owned();
+                metrics.record_rpc(labels, started.elapsed().as_secs_f64());
+                // OpenTelemetry's RPC conventions: a server span fails only on
+                // codes that mean the server could not do its job.
+                matches!(
+                    code,
+                    Code::Unknown
+                        | Code::DeadlineExceeded
+                        | Code::Unimplemented
+                        | Code::Internal
+                        | Code::Unavailable
+                        | Code::DataLoss
+                )
+            }
+            Side::Client => code != Code::Ok,
+        };
+        if failed {
             self.span.record("otel.status_code", "ERROR");
         }
     }

@@ -6,15 +6,15 @@ use std::{
     convert::Infallible,
     pin::Pin,
     task::{Context, Poll},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
-use futures::FutureExt;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{body::Body, server::NamedService, service::RoutesBuilder, transport::Server};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::{Layer, Service};
+use tracing::{Instrument, Span};
 
 use super::{deadline, observe::ObserveLayer, trace};
 use crate::{
@@ -178,7 +178,8 @@ fn reflection<'a>(served: &[&str], itself: &str) -> tonic_reflection::server::Bu
 
 /// Runs each call inside a deadline scope: the caller's `grpc-timeout`, or
 /// the server's own request timeout, whichever is sooner. Outgoing calls made
-/// while serving pass on what is left.
+/// while serving pass on what is left, and when the deadline passes the work
+/// is abandoned and the caller gets DEADLINE_EXCEEDED.
 #[derive(Clone, Copy, Debug)]
 struct DeadlineLayer {
     default: Duration,
@@ -198,10 +199,16 @@ struct DeadlineService<S> {
     default: Duration,
 }
 
-impl<S, B> Service<http::Request<B>> for DeadlineService<S>
+/// tonic's own timeout (outside these layers) fires at the same deadline but
+/// answers CANCELLED; answering a moment earlier keeps the code truthful.
+const ANSWER_BEFORE_TONIC: Duration = Duration::from_millis(2);
+
+impl<S, B, RB> Service<http::Request<B>> for DeadlineService<S>
 where
-    S: Service<http::Request<B>>,
+    S: Service<http::Request<B>, Response = http::Response<RB>>,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    RB: Default + Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -217,6 +224,41 @@ where
             .get("grpc-timeout")
             .and_then(deadline::parse_grpc_timeout)
             .map_or(self.default, |t| t.min(self.default));
-        deadline::within(timeout, self.inner.call(request)).boxed()
+        let deadline = Instant::now() + timeout;
+        let work = deadline::until(Some(deadline), self.inner.call(request)).instrument(Span::current());
+        // A task of its own, so abandoning the work never waits for it: a
+        // SQLite statement being dropped finishes on its blocking thread first.
+        let task = AbortOnDrop(tokio::spawn(work));
+        Box::pin(async move {
+            let answer_at = deadline.checked_sub(ANSWER_BEFORE_TONIC).unwrap_or(deadline);
+            match tokio::time::timeout_at(answer_at.into(), task).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(failed)) => {
+                    tracing::error!(error = %failed, "the handler panicked");
+                    Ok(tonic::Status::internal("internal error").into_http())
+                }
+                Err(_) => {
+                    tracing::warn!(timeout_ms = timeout.as_millis() as u64, "deadline passed; work abandoned");
+                    Ok(tonic::Status::deadline_exceeded("deadline exceeded").into_http())
+                }
+            }
+        })
+    }
+}
+
+/// A spawned handler that is aborted when its caller stops waiting for it.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -50,7 +50,7 @@ pub fn database(error: &crate::db::DbError) -> Status {
 }
 
 /// `error: cause: cause ...`, as the exit report prints it.
-fn causes(error: &dyn std::error::Error) -> String {
+pub fn causes(error: &dyn std::error::Error) -> String {
     let mut line = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -2,7 +2,11 @@
 //! OpenTelemetry layer so that spans carry W3C trace context, and OTLP export
 //! when an endpoint is configured.
 
+mod filter;
+mod json_lines;
 mod propagation;
+
+pub use json_lines::JsonLines;
 
 pub use propagation::{extract_context, inject_context, trace_id_of};
 
@@ -61,13 +65,12 @@ pub fn init(service: &'static str, config: &TelemetryConfig) -> Result<Telemetry
         LogFormat::Text => {
             tracing_subscriber::fmt::layer().with_target(false).with_ansi(ansi(config.log_color)).boxed()
         }
-        LogFormat::Json => tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true).boxed(),
+        LogFormat::Json => JsonLines::new(std::io::stdout).boxed(),
     };
     let traces = tracing_opentelemetry::layer().with_tracer(provider.tracer(service));
     tracing_subscriber::registry()
-        .with(filter)
-        .with(logs)
-        .with(traces)
+        .with(logs.with_filter(filter::LogLines(filter)))
+        .with(traces.with_filter(filter::traces()))
         .try_init()
         .map_err(|e| TelemetryError::AlreadyInitialised(e.to_string()))?;
     Ok(TelemetryGuard { provider })

@@ -2,8 +2,6 @@
 //! concurrency, one hold per order id, expiry gives stock back, commit and
 //! release move stock as the ledger says, and only services (or admins) may call.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;

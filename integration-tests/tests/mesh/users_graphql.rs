@@ -1,8 +1,6 @@
 //! The users surface over GraphQL: the same behaviour, and the same error
 //! codes for the same mistakes, as REST.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use integration_tests::{TestMesh, mesh_tests};
 use serde_json::{Value, json};
 

@@ -2,8 +2,6 @@
 //! order and one charge; a hundred buyers for ten units leave exactly ten
 //! orders paid and the stock at zero, never below.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::HashSet;
 
 use futures::future::join_all;

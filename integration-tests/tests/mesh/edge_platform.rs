@@ -1,8 +1,6 @@
 //! What the edge offers besides the API itself: the OpenAPI document and its
 //! docs page, GraphiQL, health and readiness, limits and errors for unknown routes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use integration_tests::mesh_tests;
 use serde_json::json;
 

@@ -1,8 +1,6 @@
 //! Listing the catalog: filters, sorts, and keyset pages that neither repeat
 //! nor skip a product while others are inserted between pages.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::HashSet;
 
 use integration_tests::{TestMesh, bearer, mesh_tests};

@@ -1,7 +1,5 @@
 //! The users surface over REST, through the edge, into a real database.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use integration_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, TestMesh, mesh_tests};
 use serde_json::{Value, json};
 

@@ -1,8 +1,6 @@
 //! Expired, tampered, unsigned, algorithm-confused and foreign tokens are
 //! refused at the edge (REST and GraphQL) and at the service itself.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use integration_tests::{TestMesh, mesh_tests, tokens};
 use serde_json::json;
 use shop_proto::users::v1 as pb;

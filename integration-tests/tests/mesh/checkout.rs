@@ -2,8 +2,6 @@
 //! GraphQL, declines, stock rejections, cancellation with refund and restock,
 //! fulfilment's legal and illegal moves, and who sees which order.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use integration_tests::{Account, DECLINED_CARD, GOOD_CARD, NO_FUNDS_CARD, TestMesh, bearer, mesh_tests};
 use serde_json::{Value, json};
 use shop_proto::products::v1::Product;

@@ -1,8 +1,6 @@
 //! Catalog writes: admins only, on every surface; validation names fields;
 //! archiving keeps a product resolvable.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use integration_tests::{bearer, mesh_tests};
 use serde_json::{Value, json};
 use shop_proto::{common::v1::Money, products::v1 as pb};

@@ -1,8 +1,6 @@
 //! Live order status: WatchOrder over gRPC, and the GraphQL subscription over
 //! a real websocket (graphql-transport-ws), from PENDING to PAID to SHIPPED.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};

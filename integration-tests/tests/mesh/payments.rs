@@ -2,8 +2,6 @@
 //! per idempotency key under concurrent retries, refunds, who may call, and
 //! what is stored.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use futures::future::join_all;
 use integration_tests::{DECLINED_CARD, FLAKY_CARD, GOOD_CARD, NO_FUNDS_CARD, TestMesh, bearer, card, mesh_tests};
 use shop_proto::{

@@ -1,8 +1,6 @@
 //! The cart: priced from the catalog, bounded per line and by stock, and
 //! always the caller's own, over REST, GraphQL and gRPC.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use integration_tests::{TestMesh, bearer, mesh_tests};
 use serde_json::json;
 use shop_proto::{cart::v1 as cart_pb, products::v1 as products_pb};

@@ -4,8 +4,6 @@
 //! database; a crash between steps is reproduced by writing the state the
 //! saga persists before its next call, with the process gone.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::time::Duration;
 
 use integration_tests::{Account, FLAKY_CARD, GOOD_CARD, SAGA_LEASE, TestMesh, bearer, card, eventually, mesh_tests};

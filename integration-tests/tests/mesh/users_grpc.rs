@@ -1,8 +1,6 @@
 //! The users service over gRPC directly: admin-only listing with pagination,
 //! account visibility, service tokens and the runtime's token client layer.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::HashSet;
 
 use integration_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, TestMesh, mesh_tests};

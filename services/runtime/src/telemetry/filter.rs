@@ -1,0 +1,62 @@
+//! Which spans and events each layer sees. `RUST_LOG` chooses log lines
+//! only: spans at INFO and above are always recorded, so traces are exported
+//! and log lines carry trace ids whatever the log level, and the DEBUG/TRACE
+//! spans of dependencies (h2, hyper) never reach a trace.
+
+use tracing::{Level, Metadata, span, subscriber::Interest};
+use tracing_subscriber::{
+    EnvFilter,
+    filter::{LevelFilter, Targets},
+    layer::{Context, Filter},
+};
+
+/// The filter of the trace exporter: INFO and above.
+pub fn traces() -> Targets {
+    Targets::new().with_default(Level::INFO)
+}
+
+/// The filter of the log layer: INFO spans always (for their trace ids),
+/// events as `RUST_LOG` says.
+#[derive(Debug)]
+pub struct LogLines(pub EnvFilter);
+
+fn is_traced_span(metadata: &Metadata<'_>) -> bool {
+    metadata.is_span() && *metadata.level() <= Level::INFO
+}
+
+impl<S> Filter<S> for LogLines
+where
+    EnvFilter: Filter<S>,
+{
+    fn enabled(&self, metadata: &Metadata<'_>, ctx: &Context<'_, S>) -> bool {
+        is_traced_span(metadata) || Filter::enabled(&self.0, metadata, ctx)
+    }
+
+    fn callsite_enabled(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if is_traced_span(metadata) { Interest::always() } else { Filter::callsite_enabled(&self.0, metadata) }
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Filter::max_level_hint(&self.0).map(|hint| hint.max(LevelFilter::INFO))
+    }
+
+    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
+        Filter::on_new_span(&self.0, attrs, id, ctx);
+    }
+
+    fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
+        Filter::on_record(&self.0, id, values, ctx);
+    }
+
+    fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
+        Filter::on_enter(&self.0, id, ctx);
+    }
+
+    fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
+        Filter::on_exit(&self.0, id, ctx);
+    }
+
+    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
+        Filter::on_close(&self.0, id, ctx);
+    }
+}
