@@ -62,12 +62,19 @@ pub fn parse_grpc_timeout(value: &HeaderValue) -> Option<Duration> {
     })
 }
 
-/// Formats a duration as a `grpc-timeout` value, rounding up to whole milliseconds
-/// where that fits in 8 digits.
+/// Formats a duration as a `grpc-timeout` value, in the finest unit that fits
+/// in 8 digits, rounding down: the callee's deadline must not end after the
+/// caller's, or the caller gives up before the callee can say why.
 pub fn encode_grpc_timeout(timeout: Duration) -> HeaderValue {
     const MAX: u128 = 99_999_999;
-    let millis = timeout.as_micros().div_ceil(1000);
-    let text = if millis <= MAX { format!("{millis}m") } else { format!("{}S", timeout.as_secs().min(MAX as u64)) };
+    let micros = timeout.as_micros();
+    let text = if micros <= MAX {
+        format!("{micros}u")
+    } else if timeout.as_millis() <= MAX {
+        format!("{}m", timeout.as_millis())
+    } else {
+        format!("{}S", timeout.as_secs().min(MAX as u64))
+    };
     HeaderValue::try_from(text).unwrap_or(HeaderValue::from_static("99999999S"))
 }
 
@@ -87,8 +94,10 @@ mod tests {
         ] {
             assert_eq!(parse_grpc_timeout(&HeaderValue::from_static(text)), Some(expected), "{text}");
         }
-        assert_eq!(encode_grpc_timeout(Duration::from_millis(1500)), "1500m");
-        assert_eq!(encode_grpc_timeout(Duration::from_micros(1)), "1m");
+        assert_eq!(encode_grpc_timeout(Duration::from_millis(1500)), "1500000u");
+        assert_eq!(encode_grpc_timeout(Duration::from_nanos(1999)), "1u");
+        assert_eq!(encode_grpc_timeout(Duration::from_secs(1000)), "1000000m");
+        assert_eq!(encode_grpc_timeout(Duration::from_secs(1_000_000)), "99999999S");
     }
 
     #[test]
