@@ -33,6 +33,8 @@ pub struct CollectedSpan {
     pub span_id: String,
     /// Hex parent span id; empty for a root.
     pub parent_span_id: String,
+    /// OTLP span kind: 2 server, 3 client.
+    pub kind: i32,
     /// Start, in nanoseconds since the epoch.
     pub start_ns: u64,
     /// End, in nanoseconds since the epoch.
@@ -132,6 +134,7 @@ impl TraceService for Receiver {
                     trace_id: hex(&span.trace_id),
                     span_id: hex(&span.span_id),
                     parent_span_id: hex(&span.parent_span_id),
+                    kind: span.kind,
                     start_ns: span.start_time_unix_nano,
                     end_ns: span.end_time_unix_nano,
                     attributes: attributes(&span.attributes),
@@ -209,10 +212,12 @@ impl Trace {
     }
 
     /// The trace as an indented tree: `service / span name / duration`,
-    /// children in start order.
+    /// children in start order, from every span whose parent is not in the
+    /// trace (the root, or the client's span's child, or an orphan).
     pub fn tree(&self) -> String {
         let mut text = String::new();
         let mut roots = self.roots();
+        roots.extend(self.orphans());
         roots.sort_by_key(|s| s.start_ns);
         for root in roots {
             self.render_into(&mut text, root, 0);

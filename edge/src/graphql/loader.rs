@@ -36,8 +36,11 @@ impl Loader<String> for ProductLoader {
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Product>, ApiError> {
         let request = BatchGetProductsRequest { product_ids: keys.to_vec() };
         let mut client = self.client.clone();
-        let response =
-            deadline::until(self.deadline, client.batch_get_products(request)).instrument(self.span.clone()).await?;
+        // async-graphql runs the batch inside its own span under the
+        // operation's; without one, the request's span is the parent.
+        let current = Span::current();
+        let parent = if current.is_none() { self.span.clone() } else { current };
+        let response = deadline::until(self.deadline, client.batch_get_products(request)).instrument(parent).await?;
         Ok(response.into_inner().products.into_iter().map(|p| (p.id.clone(), Product::from(p))).collect())
     }
 }

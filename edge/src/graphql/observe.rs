@@ -1,6 +1,7 @@
 //! Tracing for GraphQL: each operation gets a span named after it
-//! (`mutation checkout`) inside the HTTP request's span, subscriptions one
-//! that lives as long as their stream, and every error carries the trace id
+//! (`mutation Checkout`; an anonymous one after its first field) inside the
+//! HTTP request's span, which records the operation name too; subscriptions
+//! get one that lives as long as their stream; and every error carries the trace id
 //! in `extensions.traceId` so a user can look the request up.
 
 use std::{
@@ -11,7 +12,9 @@ use std::{
 
 use async_graphql::{
     Response, ServerResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextSubscribe},
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest, NextSubscribe,
+    },
     futures_util::stream::{BoxStream, Stream, StreamExt},
     parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection},
 };
@@ -23,21 +26,22 @@ pub struct Observability;
 
 impl ExtensionFactory for Observability {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OperationSpan { enclosing: Mutex::new(Span::none()) })
+        Arc::new(OperationSpan { operation: Mutex::new(None) })
     }
 }
 
 struct OperationSpan {
-    /// The span the operation runs in (the HTTP request's), which also gets
-    /// the operation's name.
-    enclosing: Mutex<Span>,
+    /// The type and name of the operation, once the document is parsed.
+    operation: Mutex<Option<(&'static str, String)>>,
 }
 
-fn operation_span() -> Span {
+/// A subscription's span: it opens before the document is parsed, so the
+/// operation's type and name are recorded on it afterwards.
+fn subscription_span() -> Span {
     tracing::info_span!(
-        "graphql",
-        otel.name = "graphql",
-        graphql.operation.type = Empty,
+        "graphql.subscription",
+        otel.kind = "server",
+        graphql.operation.type = "subscription",
         graphql.operation.name = Empty,
     )
 }
@@ -45,11 +49,26 @@ fn operation_span() -> Span {
 #[async_trait::async_trait]
 impl Extension for OperationSpan {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        self.enclose(Span::current());
-        let span = operation_span();
-        let mut response = next.run(ctx).instrument(span.clone()).await;
-        with_trace_id(&mut response, &span);
+        let mut response = next.run(ctx).await;
+        with_trace_id(&mut response, &Span::current());
         response
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let operation = self.operation.lock().ok().and_then(|operation| operation.clone());
+        let (kind, name) = operation.unwrap_or(("operation", String::new()));
+        let span = tracing::info_span!(
+            "graphql",
+            otel.name = %format!("{kind} {name}").trim_end(),
+            graphql.operation.type = kind,
+            graphql.operation.name = %name,
+        );
+        next.run(ctx, operation_name).instrument(span).await
     }
 
     fn subscribe<'s>(
@@ -58,7 +77,7 @@ impl Extension for OperationSpan {
         stream: BoxStream<'s, Response>,
         next: NextSubscribe<'_>,
     ) -> BoxStream<'s, Response> {
-        let span = operation_span();
+        let span = subscription_span();
         let traced = span.clone();
         let responses = next.run(ctx, stream).map(move |mut response| {
             with_trace_id(&mut response, &traced);
@@ -77,23 +96,13 @@ impl Extension for OperationSpan {
         let document = next.run(ctx, query, variables).await?;
         let requested = ctx.data_opt::<OperationName>().and_then(|name| name.0.as_deref());
         if let Some((kind, name)) = named_operation(&document, requested) {
-            let current = Span::current();
-            current.record("graphql.operation.type", kind);
-            current.record("graphql.operation.name", name.as_str());
-            current.record("otel.name", format!("{kind} {name}"));
-            if let Ok(enclosing) = self.enclosing.lock() {
-                enclosing.record("graphql.operation.name", name.as_str());
+            // The enclosing span: the HTTP request's, or the subscription's.
+            Span::current().record("graphql.operation.name", name.as_str());
+            if let Ok(mut operation) = self.operation.lock() {
+                *operation = Some((kind, name));
             }
         }
         Ok(document)
-    }
-}
-
-impl OperationSpan {
-    fn enclose(&self, span: Span) {
-        if let Ok(mut enclosing) = self.enclosing.lock() {
-            *enclosing = span;
-        }
     }
 }
 

@@ -166,7 +166,12 @@ fn describe(status: &std::io::Result<ExitStatus>) -> String {
 async fn prefix_lines(name: &'static str, stream: impl AsyncRead + Unpin) {
     let mut lines = BufReader::new(stream).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        println!("{name:>8} | {line}");
+        // A JSON line names its service itself and must stay parseable.
+        if line.starts_with('{') {
+            println!("{line}");
+        } else {
+            println!("{name:>8} | {line}");
+        }
     }
 }
 

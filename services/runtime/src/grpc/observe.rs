@@ -54,13 +54,11 @@ where
         let path = request.uri().path().trim_start_matches('/');
         let (service, method) = path.split_once('/').unwrap_or((path, ""));
         let labels = RpcLabels { service: service.to_owned(), method: method.to_owned(), code: String::new() };
-        let mut finish = Finish {
-            span: Span::current(),
-            side: Side::Server { metrics: self.metrics.clone(), labels, started: Instant::now() },
-            done: false,
-        };
+        let side = Side::Server { metrics: self.metrics.clone(), labels, started: Instant::now() };
         let response = self.inner.call(request);
         Box::pin(async move {
+            // tonic enters the RPC's span when it polls, not when it calls.
+            let mut finish = Finish { span: Span::current(), side, done: false };
             let response = response.await?;
             if let Some(code) = grpc_status(response.headers()) {
                 finish.record(code);

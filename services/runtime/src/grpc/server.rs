@@ -225,11 +225,13 @@ where
             .and_then(deadline::parse_grpc_timeout)
             .map_or(self.default, |t| t.min(self.default));
         let deadline = Instant::now() + timeout;
-        let work = deadline::until(Some(deadline), self.inner.call(request)).instrument(Span::current());
-        // A task of its own, so abandoning the work never waits for it: a
-        // SQLite statement being dropped finishes on its blocking thread first.
-        let task = AbortOnDrop(tokio::spawn(work));
+        let work = deadline::until(Some(deadline), self.inner.call(request));
         Box::pin(async move {
+            // tonic enters the RPC's span when it polls, not when it calls.
+            let work = work.instrument(Span::current());
+            // A task of its own, so abandoning the work never waits for it: a
+            // SQLite statement being dropped finishes on its blocking thread first.
+            let task = AbortOnDrop(tokio::spawn(work));
             let answer_at = deadline.checked_sub(ANSWER_BEFORE_TONIC).unwrap_or(deadline);
             match tokio::time::timeout_at(answer_at.into(), task).await {
                 Ok(Ok(result)) => result,

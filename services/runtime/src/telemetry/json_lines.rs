@@ -12,10 +12,11 @@ use tracing::{
 };
 use tracing_subscriber::{Layer, fmt::MakeWriter, layer::Context, registry::LookupSpan};
 
-/// Writes each event as one JSON object: `timestamp`, `level`, `target`,
+/// Writes each event as one JSON object: `timestamp`, `level`, `service`, `target`,
 /// `message` and the event's fields, then `span` (the innermost span's
 /// name), `trace_id` and `span_id` when the event happened inside a trace.
 pub struct JsonLines<W> {
+    service: &'static str,
     writer: W,
     dispatch: OnceLock<WeakDispatch>,
 }
@@ -27,9 +28,9 @@ impl<W> std::fmt::Debug for JsonLines<W> {
 }
 
 impl<W> JsonLines<W> {
-    /// Lines written to `writer` (e.g. `std::io::stdout`).
-    pub fn new(writer: W) -> Self {
-        Self { writer, dispatch: OnceLock::new() }
+    /// Lines of `service` written to `writer` (e.g. `std::io::stdout`).
+    pub fn new(service: &'static str, writer: W) -> Self {
+        Self { service, writer, dispatch: OnceLock::new() }
     }
 }
 
@@ -47,6 +48,7 @@ where
         let mut line = Map::new();
         line.insert("timestamp".into(), chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true).into());
         line.insert("level".into(), metadata.level().as_str().into());
+        line.insert("service".into(), self.service.into());
         line.insert("target".into(), metadata.target().into());
         event.record(&mut Fields(&mut line));
         if let Some(span) = ctx.event_span(event) {
@@ -142,7 +144,7 @@ mod tests {
         let captured = Captured::default();
         let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
         let subscriber = tracing_subscriber::registry()
-            .with(JsonLines::new(captured.clone()))
+            .with(JsonLines::new("test", captured.clone()))
             .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
         let trace_id = tracing::subscriber::with_default(subscriber, || {
             tracing::info!(answer = 42, "outside");
@@ -158,6 +160,7 @@ mod tests {
         assert_eq!(lines[0]["answer"], 42);
         assert!(lines[0].get("trace_id").is_none());
         assert_eq!(lines[1]["level"], "WARN");
+        assert_eq!(lines[1]["service"], "test");
         assert_eq!(lines[1]["span"], "work");
         assert_eq!(lines[1]["user"], "ada");
         assert_eq!(lines[1]["trace_id"].as_str(), trace_id.as_deref());

@@ -65,7 +65,7 @@ pub fn init(service: &'static str, config: &TelemetryConfig) -> Result<Telemetry
         LogFormat::Text => {
             tracing_subscriber::fmt::layer().with_target(false).with_ansi(ansi(config.log_color)).boxed()
         }
-        LogFormat::Json => JsonLines::new(std::io::stdout).boxed(),
+        LogFormat::Json => JsonLines::new(service, std::io::stdout).boxed(),
     };
     let traces = tracing_opentelemetry::layer().with_tracer(provider.tracer(service));
     tracing_subscriber::registry()

@@ -1,0 +1,148 @@
+//! Checkouts through the real processes, seen by a real OTLP collector and
+//! in the logs.
+
+use std::collections::BTreeSet;
+
+use integration_tests::collector::{CollectedSpan, Collector, Trace};
+use serde_json::{Value, json};
+
+use crate::mesh::{CARD, Mesh, graphql_checkout, rest_checkout};
+
+const PASSWORD: &str = "hygiene-check-password-9731";
+const CLIENT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CLIENT_SPAN: &str = "00f067aa0ba902b7";
+const SERVER: i32 = 2;
+const CLIENT: i32 = 3;
+const SERVICES: [&str; 5] = ["orders", "cart", "products", "payments", "edge"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_is_one_trace_through_every_service_and_its_logs_keep_secrets() {
+    let collector = Collector::start().await;
+    let mut mesh = Mesh::start(&collector.endpoint()).await;
+    let token = mesh.customer("ada@example.com", PASSWORD).await;
+
+    mesh.fill_cart(&token).await;
+    let graphql = mesh
+        .call(mesh.http.post(mesh.url("/graphql")).bearer_auth(&token).json(&graphql_checkout("gql-1")), None)
+        .await;
+    assert_eq!(graphql.body["data"]["checkout"]["status"], "PAID", "{}", graphql.body);
+
+    mesh.fill_cart(&token).await;
+    let orders = mesh.url("/api/v1/orders");
+    let rest = mesh
+        .call(
+            mesh.http.post(&orders).bearer_auth(&token).header("Idempotency-Key", "rest-1").json(&rest_checkout()),
+            None,
+        )
+        .await;
+    assert_eq!((rest.status, &rest.body["status"]), (201, &json!("PAID")), "{}", rest.body);
+
+    mesh.fill_cart(&token).await;
+    let traceparent = format!("00-{CLIENT_TRACE}-{CLIENT_SPAN}-01");
+    let continued = mesh
+        .call(
+            mesh.http.post(&orders).bearer_auth(&token).header("Idempotency-Key", "rest-2").json(&rest_checkout()),
+            Some(&traceparent),
+        )
+        .await;
+    assert_eq!(continued.status, 201, "{}", continued.body);
+    assert_eq!(continued.trace_id.as_deref(), Some(CLIENT_TRACE), "the edge continues the client's trace");
+
+    let forbidden = json!({"query": "mutation { adjustStock(productId: \"01a1fd37-0000-7000-8000-000000000000\", input: {delta: 1, reason: \"restock\"}) { id } }"});
+    let failed = mesh.call(mesh.http.post(mesh.url("/graphql")).bearer_auth(&token).json(&forbidden), None).await;
+    assert!(failed.body["errors"][0]["extensions"]["code"].is_string(), "{}", failed.body);
+    assert_eq!(
+        failed.body["errors"][0]["extensions"]["traceId"].as_str(),
+        failed.trace_id.as_deref(),
+        "{}",
+        failed.body
+    );
+
+    // A graceful stop flushes every process's spans.
+    mesh.stop();
+
+    let graphql_trace = collector.trace(graphql.trace_id.as_deref().expect("x-trace-id on the GraphQL answer"));
+    println!("GraphQL checkout, trace {}:\n{}", graphql.trace_id.unwrap_or_default(), graphql_trace.tree());
+    let root = one_tree(&graphql_trace, None);
+    assert_eq!((root.service.as_str(), root.name.as_str()), ("edge", "POST /graphql"));
+    assert_eq!(root.attribute("graphql.operation.name"), Some("Checkout"));
+    let operation =
+        graphql_trace.spans.iter().find(|s| s.name == "mutation Checkout").expect("a span for the GraphQL operation");
+    let loaded = graphql_trace
+        .spans
+        .iter()
+        .find(|s| s.service == "edge" && s.kind == CLIENT && s.attribute("rpc.method") == Some("BatchGetProducts"))
+        .expect("the DataLoader's batch call is in the trace");
+    assert!(
+        graphql_trace.has_ancestor(loaded, |s| s.span_id == operation.span_id),
+        "the batch runs under the operation"
+    );
+    every_hop(&graphql_trace);
+
+    let rest_trace = collector.trace(rest.trace_id.as_deref().expect("x-trace-id on the REST answer"));
+    let root = one_tree(&rest_trace, None);
+    assert_eq!((root.name.as_str(), root.attribute("http.route")), ("POST /api/v1/orders", Some("/api/v1/orders")));
+    every_hop(&rest_trace);
+
+    let client_trace = collector.trace(CLIENT_TRACE);
+    let root = one_tree(&client_trace, Some(CLIENT_SPAN));
+    assert_eq!(root.service, "edge");
+    every_hop(&client_trace);
+
+    let logs = mesh.logs();
+    for secret in [PASSWORD, &token, CARD, "4242 4242 4242 4242"] {
+        assert!(!logs.contains(secret), "a log line holds a secret ({} chars)", secret.len());
+    }
+    let lines: Vec<Value> =
+        logs.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect();
+    let traced_services: BTreeSet<&str> = lines
+        .iter()
+        .filter(|l| l["trace_id"].as_str() == rest.trace_id.as_deref())
+        .filter_map(|l| l["service"].as_str())
+        .collect();
+    assert!(
+        traced_services.is_superset(&BTreeSet::from(["edge", "orders"])),
+        "log lines carry the trace id: {traced_services:?}"
+    );
+    assert!(lines.len() > 100, "DEBUG logs of the whole run were captured: {} lines", lines.len());
+}
+
+/// Asserts the spans form one tree: a single root (whose parent is
+/// `remote_parent`, the client's span, when the client started the trace)
+/// and no span whose parent is missing. Returns the root.
+fn one_tree<'t>(trace: &'t Trace, remote_parent: Option<&str>) -> &'t CollectedSpan {
+    let ids: BTreeSet<&str> = trace.spans.iter().map(|s| s.span_id.as_str()).collect();
+    let tops: Vec<&CollectedSpan> = trace.spans.iter().filter(|s| !ids.contains(s.parent_span_id.as_str())).collect();
+    let names: Vec<String> =
+        tops.iter().map(|s| format!("{} / {} (parent {})", s.service, s.name, s.parent_span_id)).collect();
+    assert_eq!(tops.len(), 1, "one root, no orphans: {names:#?}\n{}", trace.tree());
+    assert_eq!(tops[0].parent_span_id, remote_parent.unwrap_or_default(), "{:?}", tops[0]);
+    tops[0]
+}
+
+/// Asserts every service took part, each with a server span per RPC under
+/// a client span, and database spans only under the RPC that ran them.
+fn every_hop(trace: &Trace) {
+    let services = trace.services();
+    assert!(SERVICES.iter().all(|s| services.contains(s)), "services in the trace: {services:?}");
+    for server in trace.spans.iter().filter(|s| s.kind == SERVER && s.attribute("rpc.system") == Some("grpc")) {
+        let parent = trace.parent_of(server).expect("a gRPC server span has its caller's span as parent");
+        assert_eq!(
+            (parent.kind, parent.attribute("rpc.method")),
+            (CLIENT, server.attribute("rpc.method")),
+            "{server:?}"
+        );
+        assert_eq!(server.attribute("rpc.grpc.status_code"), Some("0"), "{server:?}");
+    }
+    let queries: Vec<&CollectedSpan> = trace.spans.iter().filter(|s| s.attribute("db.system.name").is_some()).collect();
+    for service in ["orders", "cart", "products", "payments"] {
+        assert!(queries.iter().any(|q| q.service == service), "{service} has database spans");
+    }
+    for query in queries {
+        assert!(
+            trace.has_ancestor(query, |s| s.kind == SERVER && s.service == query.service),
+            "a database span runs under its service's RPC: {query:?}"
+        );
+        assert!(query.attributes.values().all(|v| !v.contains(CARD)), "{query:?}");
+    }
+}
