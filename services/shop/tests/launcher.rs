@@ -4,8 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ports;
+
 use std::{
-    net::TcpListener,
     path::Path,
     process::{Child, Command, ExitStatus, Stdio},
     time::{Duration, Instant},
@@ -40,20 +41,9 @@ struct Launcher {
     edge: String,
 }
 
-/// A free port whose metrics neighbour (port + 10) is free too.
-fn free_port() -> u16 {
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        if port < u16::MAX - 10 && TcpListener::bind(("127.0.0.1", port + 10)).is_ok() {
-            return port;
-        }
-    }
-}
-
 impl Launcher {
     fn start(data_dir: &Path, http: &Http) -> Self {
-        let ports =
-            [free_port(), free_port(), free_port(), free_port(), free_port(), free_port()].map(|p| p.to_string());
+        let ports = ports::mesh_ports();
         let edge_port = ports[0].clone();
         let child = Command::new(env!("CARGO_BIN_EXE_shop"))
             .args(["--data-dir", data_dir.to_str().unwrap()])

@@ -97,7 +97,8 @@ mod tests {
         assert_eq!(encode_grpc_timeout(Duration::from_millis(1500)), "1500000u");
         assert_eq!(encode_grpc_timeout(Duration::from_nanos(1999)), "1u");
         assert_eq!(encode_grpc_timeout(Duration::from_secs(1000)), "1000000m");
-        assert_eq!(encode_grpc_timeout(Duration::from_secs(1_000_000)), "99999999S");
+        assert_eq!(encode_grpc_timeout(Duration::from_secs(1_000_000)), "1000000S");
+        assert_eq!(encode_grpc_timeout(Duration::from_secs(1_000_000_000)), "99999999S");
     }
 
     #[test]

@@ -6,4 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod mesh;
+#[path = "../ports/mod.rs"]
+mod ports;
 mod traces;

@@ -2,7 +2,6 @@
 //! and writing JSON logs (DEBUG and up) into a file.
 
 use std::{
-    net::TcpListener,
     path::PathBuf,
     process::{Child, Command},
     time::{Duration, Instant},
@@ -10,16 +9,6 @@ use std::{
 
 use nix::{sys::signal, unistd::Pid};
 use serde_json::{Value, json};
-
-/// A free port whose metrics neighbour (port + 10) is free too.
-fn free_port() -> u16 {
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        if port < u16::MAX - 10 && TcpListener::bind(("127.0.0.1", port + 10)).is_ok() {
-            return port;
-        }
-    }
-}
 
 pub struct Mesh {
     child: Option<Child>,
@@ -42,7 +31,7 @@ impl Mesh {
         let data = tempfile::tempdir().unwrap();
         let log_file = data.path().join("mesh.log");
         let log = std::fs::File::create(&log_file).unwrap();
-        let ports = [(); 6].map(|()| free_port().to_string());
+        let ports = crate::ports::mesh_ports();
         let child = Command::new(env!("CARGO_BIN_EXE_shop"))
             .args(["--data-dir", data.path().to_str().unwrap()])
             .args(["--edge-port", &ports[0], "--users-port", &ports[1], "--products-port", &ports[2]])
