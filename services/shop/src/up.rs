@@ -147,7 +147,8 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
 
 fn print_banner(data_dir: &Path, edge: SocketAddr, services: &[Service], admin_email: &str, admin: &AdminPassword) {
     let password = match (&admin.file, admin.new) {
-        (Some(file), true) => format!("{} (generated; kept in {})", admin.password.expose(), file.display()),
+        // Never the password itself: this banner is the start of a log.
+        (Some(file), true) => format!("generated into {}", file.display()),
         (Some(file), false) => format!("see {}", file.display()),
         (None, _) => "as configured".to_owned(),
     };

@@ -15,7 +15,7 @@ pub struct Mesh {
     edge: String,
     pub http: reqwest::Client,
     pub log_file: PathBuf,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
 }
 
 /// What a call through the edge answered.
@@ -50,7 +50,7 @@ impl Mesh {
             edge: format!("http://127.0.0.1:{}", ports[0]),
             http: reqwest::Client::builder().no_proxy().build().unwrap(),
             log_file,
-            _data: data,
+            data,
         };
         let give_up = Instant::now() + Duration::from_secs(60);
         loop {
@@ -109,6 +109,11 @@ impl Mesh {
             let status = child.wait().unwrap();
             assert!(status.success(), "the launcher stopped cleanly: {status}");
         }
+    }
+
+    /// The admin password the launcher generated.
+    pub fn admin_password(&self) -> String {
+        std::fs::read_to_string(self.data.path().join("admin-password.txt")).unwrap().trim().to_owned()
     }
 
     /// Every line the mesh logged.
