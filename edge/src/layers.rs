@@ -32,7 +32,7 @@ use crate::{config::HttpLimits, error::ApiError};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The response header that carries the request's trace id.
-pub const TRACE_ID: HeaderName = HeaderName::from_static("x-trace-id");
+const TRACE_ID: HeaderName = HeaderName::from_static("x-trace-id");
 
 /// Wraps `router` in the edge's layers.
 pub fn apply(router: Router, limits: &HttpLimits) -> Router {

@@ -39,6 +39,16 @@ pub fn address() -> Address {
 }
 
 impl TestMesh {
+    /// A product `sku` at `price` (minor units) with `stock`, and the customer
+    /// ada@example.com with `quantity` of it in her cart.
+    pub async fn shopper_with_cart(&self, sku: &str, price: i64, stock: i32, quantity: i32) -> (Account, Product) {
+        let admin = self.admin().await;
+        let product = self.product(&admin, sku, price, stock).await;
+        let ada = self.customer("ada@example.com").await;
+        self.fill_cart(&ada, &[(&product, quantity)]).await;
+        (ada, product)
+    }
+
     /// Puts products in an account's cart.
     pub async fn fill_cart(&self, account: &Account, items: &[(&Product, i32)]) {
         for (product, quantity) in items {

@@ -178,15 +178,11 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// Spans without a parent.
-    pub fn roots(&self) -> Vec<&CollectedSpan> {
-        self.spans.iter().filter(|s| s.parent_span_id.is_empty()).collect()
-    }
-
-    /// Spans whose parent is not in the trace.
-    pub fn orphans(&self) -> Vec<&CollectedSpan> {
+    /// Spans whose parent is not in the trace: the root, a child of the
+    /// client's own span, or an orphan whose parent never arrived.
+    pub fn tops(&self) -> Vec<&CollectedSpan> {
         let ids: BTreeSet<&str> = self.spans.iter().map(|s| s.span_id.as_str()).collect();
-        self.spans.iter().filter(|s| !s.parent_span_id.is_empty() && !ids.contains(s.parent_span_id.as_str())).collect()
+        self.spans.iter().filter(|s| !ids.contains(s.parent_span_id.as_str())).collect()
     }
 
     /// The services that sent spans.
@@ -212,14 +208,12 @@ impl Trace {
     }
 
     /// The trace as an indented tree: `service / span name / duration`,
-    /// children in start order, from every span whose parent is not in the
-    /// trace (the root, or the client's span's child, or an orphan).
+    /// children in start order, from each of [`Trace::tops`].
     pub fn tree(&self) -> String {
         let mut text = String::new();
-        let mut roots = self.roots();
-        roots.extend(self.orphans());
-        roots.sort_by_key(|s| s.start_ns);
-        for root in roots {
+        let mut tops = self.tops();
+        tops.sort_by_key(|s| s.start_ns);
+        for root in tops {
             self.render_into(&mut text, root, 0);
         }
         text

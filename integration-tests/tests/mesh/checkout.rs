@@ -38,11 +38,7 @@ fn gql_input(key: &str, number: &str) -> Value {
 }
 
 async fn shopper_with_cart(mesh: &TestMesh, stock: i32, quantity: i32) -> (Account, Product) {
-    let admin = mesh.admin().await;
-    let product = mesh.product(&admin, "GPU-1", 59_900, stock).await;
-    let ada = mesh.customer("ada@example.com").await;
-    mesh.fill_cart(&ada, &[(&product, quantity)]).await;
-    (ada, product)
+    mesh.shopper_with_cart("GPU-1", 59_900, stock, quantity).await
 }
 
 mesh_tests! {

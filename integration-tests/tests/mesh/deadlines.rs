@@ -13,10 +13,7 @@ const DEADLINE: Duration = Duration::from_millis(1500);
 mesh_tests! {
     async fn a_stuck_downstream_is_abandoned_at_the_deadline(mesh) {
         let edge = mesh.edge_with(HttpLimits { request_timeout_ms: DEADLINE.as_millis() as u64, ..HttpLimits::default() }).await;
-        let admin = mesh.admin().await;
-        let gpu = mesh.product(&admin, "GPU-1", 59_900, 5).await;
-        let ada = mesh.customer("ada@example.com").await;
-        mesh.fill_cart(&ada, &[(&gpu, 2)]).await;
+        let (ada, gpu) = mesh.shopper_with_cart("GPU-1", 59_900, 5, 2).await;
 
         // Stock changes now wait on a lock that outlives the request (on
         // SQLite, for the 5 s busy timeout; on PostgreSQL, until released).

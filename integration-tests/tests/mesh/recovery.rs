@@ -25,11 +25,7 @@ use tonic::Code;
 const RECOVERY: Duration = Duration::from_secs(SAGA_LEASE.as_secs() + 10);
 
 async fn setup(mesh: &TestMesh, stock: i32, quantity: i32) -> (Account, Product) {
-    let admin = mesh.admin().await;
-    let product = mesh.product(&admin, "GPU", 50_000, stock).await;
-    let ada = mesh.customer("ada@example.com").await;
-    mesh.fill_cart(&ada, &[(&product, quantity)]).await;
-    (ada, product)
+    mesh.shopper_with_cart("GPU", 50_000, stock, quantity).await
 }
 
 async fn only_order(mesh: &TestMesh, account: &Account) -> Order {

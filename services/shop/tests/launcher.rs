@@ -4,11 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod ports;
+mod launch;
 
 use std::{
     path::Path,
-    process::{Child, Command, ExitStatus, Stdio},
+    process::{Child, ExitStatus, Stdio},
     time::{Duration, Instant},
 };
 
@@ -43,31 +43,10 @@ struct Launcher {
 
 impl Launcher {
     fn start(data_dir: &Path, http: &Http) -> Self {
-        let ports = ports::mesh_ports();
-        let edge_port = ports[0].clone();
-        let child = Command::new(env!("CARGO_BIN_EXE_shop"))
-            .args(["--data-dir", data_dir.to_str().unwrap()])
-            .args([
-                "--edge-port",
-                &ports[0],
-                "--users-port",
-                &ports[1],
-                "--products-port",
-                &ports[2],
-                "--cart-port",
-                &ports[3],
-                "--orders-port",
-                &ports[4],
-                "--payments-port",
-                &ports[5],
-            ])
-            .env_remove("SHOP_ADMIN_PASSWORD")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("shop starts");
-        let launcher = Self { child, edge: format!("http://127.0.0.1:{edge_port}") };
+        let (mut command, edge) = launch::shop(data_dir);
+        let child =
+            command.env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("shop starts");
+        let launcher = Self { child, edge };
         let deadline = Instant::now() + Duration::from_secs(60);
         while http.send(http.client.get(launcher.url("/readyz"))).is_none_or(|(status, _)| status != 200) {
             assert!(Instant::now() < deadline, "the mesh did not become ready");

@@ -70,7 +70,7 @@ impl Service<http::Request<Body>> for MeshChannel {
         let span = trace::client_span(request.uri().path());
         inject_context(&span, request.headers_mut());
         let deadline = deadline::current();
-        if let Some(left) = deadline::remaining() {
+        if let Some(left) = deadline.map(|d| d.saturating_duration_since(Instant::now())) {
             if left.is_zero() {
                 let status = Status::deadline_exceeded("deadline exceeded before the call was made");
                 return futures::future::ready(Err(status.into())).boxed();
@@ -102,8 +102,7 @@ impl Service<http::Request<Body>> for MeshChannel {
                 Ok(Ok(response)) => Ok(observe::client_response(response, Span::current())),
                 Ok(Err(error)) if Instant::now() < deadline => Err(error.into()),
                 Ok(Err(_)) | Err(_) => {
-                    Span::current().record("rpc.grpc.status_code", Code::DeadlineExceeded as i32);
-                    Span::current().record("otel.status_code", "ERROR");
+                    observe::client_status(Span::current(), Code::DeadlineExceeded);
                     Err(Status::deadline_exceeded("deadline exceeded waiting for the response").into())
                 }
             }

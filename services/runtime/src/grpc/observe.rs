@@ -81,6 +81,12 @@ pub(crate) fn client_response(
     response.map(|inner| tonic::body::Body::new(ObservedBody { inner, finish }))
 }
 
+/// Records the final status of an outgoing call that ended without a
+/// response (given up at its deadline, say) on its client `span`.
+pub(crate) fn client_status(span: Span, code: Code) {
+    Finish { span, side: Side::Client, done: false }.record(code);
+}
+
 fn grpc_status(headers: &http::HeaderMap) -> Option<Code> {
     headers.get("grpc-status").and_then(|v| v.to_str().ok()?.parse::<i32>().ok()).map(Code::from_i32)
 }

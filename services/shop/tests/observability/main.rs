@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../launch/mod.rs"]
+mod launch;
 mod mesh;
-#[path = "../ports/mod.rs"]
-mod ports;
 mod traces;

@@ -3,7 +3,7 @@
 
 use std::{
     path::PathBuf,
-    process::{Child, Command},
+    process::Child,
     time::{Duration, Instant},
 };
 
@@ -31,23 +31,19 @@ impl Mesh {
         let data = tempfile::tempdir().unwrap();
         let log_file = data.path().join("mesh.log");
         let log = std::fs::File::create(&log_file).unwrap();
-        let ports = crate::ports::mesh_ports();
-        let child = Command::new(env!("CARGO_BIN_EXE_shop"))
-            .args(["--data-dir", data.path().to_str().unwrap()])
-            .args(["--edge-port", &ports[0], "--users-port", &ports[1], "--products-port", &ports[2]])
-            .args(["--cart-port", &ports[3], "--orders-port", &ports[4], "--payments-port", &ports[5]])
+        let (mut command, edge) = crate::launch::shop(data.path());
+        let child = command
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", otlp_endpoint)
             .env("OTEL_BSP_SCHEDULE_DELAY", "100")
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "debug")
-            .env_remove("SHOP_ADMIN_PASSWORD")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .expect("shop starts");
         let mesh = Self {
             child: Some(child),
-            edge: format!("http://127.0.0.1:{}", ports[0]),
+            edge,
             http: reqwest::Client::builder().no_proxy().build().unwrap(),
             log_file,
             data,

@@ -113,8 +113,7 @@ async fn a_checkout_is_one_trace_through_every_service_and_its_logs_keep_secrets
 /// `remote_parent`, the client's span, when the client started the trace)
 /// and no span whose parent is missing. Returns the root.
 fn one_tree<'t>(trace: &'t Trace, remote_parent: Option<&str>) -> &'t CollectedSpan {
-    let ids: BTreeSet<&str> = trace.spans.iter().map(|s| s.span_id.as_str()).collect();
-    let tops: Vec<&CollectedSpan> = trace.spans.iter().filter(|s| !ids.contains(s.parent_span_id.as_str())).collect();
+    let tops = trace.tops();
     let names: Vec<String> =
         tops.iter().map(|s| format!("{} / {} (parent {})", s.service, s.name, s.parent_span_id)).collect();
     assert_eq!(tops.len(), 1, "one root, no orphans: {names:#?}\n{}", trace.tree());

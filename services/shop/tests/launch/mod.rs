@@ -1,12 +1,25 @@
-//! Ports for a launcher under test.
+//! The `shop` launcher under test, on ports of its own.
 
-use std::net::TcpListener;
+use std::{net::TcpListener, path::Path, process::Command};
+
+/// `shop` with `data_dir` and free ports for every component, without an
+/// admin password from the environment; and the edge's base URL.
+pub fn shop(data_dir: &Path) -> (Command, String) {
+    let ports = mesh_ports();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shop"));
+    command
+        .args(["--data-dir", data_dir.to_str().expect("a UTF-8 path")])
+        .args(["--edge-port", &ports[0], "--users-port", &ports[1], "--products-port", &ports[2]])
+        .args(["--cart-port", &ports[3], "--orders-port", &ports[4], "--payments-port", &ports[5]])
+        .env_remove("SHOP_ADMIN_PASSWORD");
+    (command, format!("http://127.0.0.1:{}", ports[0]))
+}
 
 /// A free port whose metrics neighbour (port + 10) is free too, chosen below
 /// Linux's ephemeral range (32768 and up): the mesh's own outgoing
 /// connections take source ports from that range and could grab a port
 /// reserved here before the component that should listen on it starts.
-pub fn free_port() -> u16 {
+fn free_port() -> u16 {
     loop {
         let port = rand::random_range(20_000..32_000);
         let free = |p: u16| TcpListener::bind(("127.0.0.1", p)).is_ok();
@@ -18,7 +31,7 @@ pub fn free_port() -> u16 {
 
 /// Six distinct ports (edge, users, products, cart, orders, payments) whose
 /// metrics neighbours do not collide with any of them.
-pub fn mesh_ports() -> [String; 6] {
+fn mesh_ports() -> [String; 6] {
     let mut ports: Vec<u16> = Vec::new();
     while ports.len() < 6 {
         let port = free_port();
