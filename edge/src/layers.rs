@@ -28,14 +28,14 @@ use tower_http::{
 use tracing::{Span, field::Empty};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::{config::HttpLimits, error::ApiError};
+use crate::{config::HttpLimits, error::ApiError, metrics::HttpMetrics};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The response header that carries the request's trace id.
 const TRACE_ID: HeaderName = HeaderName::from_static("x-trace-id");
 
 /// Wraps `router` in the edge's layers.
-pub fn apply(router: Router, limits: &HttpLimits) -> Router {
+pub fn apply(router: Router, limits: &HttpLimits, metrics: HttpMetrics) -> Router {
     let timeout = limits.request_timeout();
     router
         .layer(middleware::from_fn_with_state(timeout, within_deadline))
@@ -54,6 +54,7 @@ pub fn apply(router: Router, limits: &HttpLimits) -> Router {
         .layer(cors(&limits.cors_allowed_origins))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(middleware::map_response(with_trace_id))
+        .layer(middleware::from_fn_with_state(metrics, crate::metrics::record))
         .layer(TraceLayer::new_for_http().make_span_with(request_span).on_response(record_status))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod graphql;
 mod layers;
+pub mod metrics;
 pub mod model;
 pub mod rest;
 pub mod state;
@@ -27,15 +28,16 @@ const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Every route, with the edge's layers.
 pub fn app(state: AppState) -> Router {
-    let limits = state.limits.clone();
+    let (limits, metrics) = (state.limits.clone(), state.metrics.clone());
     let router = Router::new()
         .merge(rest::router())
         .merge(graphql::router(graphql::schema(state.clone())))
         .route("/healthz", get(rest::healthz))
         .route("/readyz", get(rest::readyz))
+        .route("/metrics", get(metrics::exposition))
         .fallback(rest::not_found)
         .with_state(state);
-    layers::apply(router, &limits)
+    layers::apply(router, &limits, metrics)
 }
 
 /// Serves `app` on `listener` until `shutdown`, then drains for a while.

@@ -8,20 +8,14 @@ use shop_proto::{
 use shop_runtime::{
     auth::TokenVerifier,
     config::ClientConfig,
-    grpc::{MeshChannel, connect_lazy},
+    grpc::{Dependency, MeshChannel, connect_lazy},
 };
 use tonic::transport::Channel;
 
-use crate::config::{HttpLimits, Upstreams};
-
-/// A downstream service, for readiness checks.
-#[derive(Clone, Debug)]
-pub struct Downstream {
-    /// Its short name, e.g. `users`.
-    pub name: &'static str,
-    /// A channel to it.
-    pub channel: Channel,
-}
+use crate::{
+    config::{HttpLimits, Upstreams},
+    metrics::HttpMetrics,
+};
 
 /// Shared by all requests; cheap to clone. Every client calls with the end
 /// user's own token, which each request attaches.
@@ -38,11 +32,13 @@ pub struct AppState {
     /// The payments service.
     pub payments: PaymentServiceClient<MeshChannel>,
     /// Every downstream, for `/readyz`.
-    pub downstreams: Vec<Downstream>,
+    pub downstreams: Vec<Dependency>,
     /// Verifies bearer tokens before anything is forwarded.
     pub verifier: TokenVerifier,
     /// Request limits.
     pub limits: HttpLimits,
+    /// What `/metrics` serves.
+    pub metrics: HttpMetrics,
 }
 
 impl AppState {
@@ -65,14 +61,21 @@ impl AppState {
             orders: OrderServiceClient::new(MeshChannel::new(orders.clone())),
             payments: PaymentServiceClient::new(MeshChannel::new(payments.clone())),
             downstreams: vec![
-                Downstream { name: "users", channel: users },
-                Downstream { name: "products", channel: products },
-                Downstream { name: "cart", channel: cart },
-                Downstream { name: "orders", channel: orders },
-                Downstream { name: "payments", channel: payments },
+                named("users", shop_proto::users::v1::user_service_server::SERVICE_NAME, users),
+                named("products", shop_proto::products::v1::product_service_server::SERVICE_NAME, products),
+                named("cart", shop_proto::cart::v1::cart_service_server::SERVICE_NAME, cart),
+                named("orders", shop_proto::orders::v1::order_service_server::SERVICE_NAME, orders),
+                named("payments", shop_proto::payments::v1::payment_service_server::SERVICE_NAME, payments),
             ],
             verifier,
             limits,
+            metrics: HttpMetrics::default(),
         })
     }
+}
+
+/// A downstream judged by its named service's status, which also follows
+/// what that service depends on (orders: payments, say).
+fn named(name: &'static str, service: &'static str, channel: Channel) -> Dependency {
+    Dependency::Service { name, service, channel }
 }

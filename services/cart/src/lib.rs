@@ -21,7 +21,7 @@ use shop_runtime::{
     auth::TokenVerifier,
     config::ServeConfig,
     db::{Db, Migrations},
-    grpc::{GrpcServer, Listeners, MeshChannel, ServeError, bind_and_serve, connect_lazy},
+    grpc::{Dependency, GrpcServer, Listeners, MeshChannel, ServeError, bind_and_serve, connect_lazy},
 };
 
 pub use catalog::Catalog;
@@ -49,6 +49,8 @@ pub struct AppState {
     pub catalog: Catalog,
     /// The catalog's currency.
     pub currency: String,
+    /// The products service, for health.
+    pub dependencies: Vec<Dependency>,
 }
 
 impl AppState {
@@ -58,7 +60,13 @@ impl AppState {
         let products = connect_lazy(&config.products_url, &config.client).context("configuring PRODUCTS_URL")?;
         let db = Db::connect(&config.database).await.context("opening the database")?;
         db.migrate(&MIGRATIONS).await.context("migrating the database")?;
-        Ok(Self { db, verifier, catalog: Catalog::new(MeshChannel::new(products)), currency: config.currency.clone() })
+        Ok(Self {
+            db,
+            verifier,
+            catalog: Catalog::new(MeshChannel::new(products.clone())),
+            currency: config.currency.clone(),
+            dependencies: vec![Dependency::service("products", products)],
+        })
     }
 }
 
@@ -70,6 +78,8 @@ pub async fn serve(
     shutdown: Shutdown,
 ) -> Result<(), ServeError> {
     GrpcServer::new(config, state.verifier.clone())
+        .database(state.db.clone())
+        .depends_on(state.dependencies.clone())
         .add_service(CartServiceServer::new(CartApi::new(state)))
         .serve(listeners, shutdown)
         .await

@@ -46,7 +46,7 @@ pub async fn place(state: &AppState, user_id: &str, checkout: Checkout) -> Resul
         })
         .await;
     match inserted {
-        Ok(()) => {}
+        Ok(()) => state.status_changes.inc(OrderStatus::Pending.as_str()),
         // A concurrent call with the same key won: join its order.
         Err(e) if is_unique_violation(&e) => {
             let order =

@@ -8,7 +8,7 @@ use shop_proto::{
 use shop_runtime::{
     auth::ServiceTokens,
     config::{ClientConfig, ServiceCredentialsConfig},
-    grpc::{MeshChannel, connect_lazy},
+    grpc::{Dependency, MeshChannel, connect_lazy},
 };
 
 use crate::config::Upstreams;
@@ -22,6 +22,8 @@ pub struct Downstreams {
     pub payments: PaymentServiceClient<MeshChannel>,
     /// The customer's cart.
     pub cart: CartServiceClient<MeshChannel>,
+    /// All of them and the token issuer (users), for health.
+    pub dependencies: Vec<Dependency>,
 }
 
 impl Downstreams {
@@ -31,17 +33,23 @@ impl Downstreams {
         credentials: &ServiceCredentialsConfig,
         client: &ClientConfig,
     ) -> Result<Self, tonic::transport::Error> {
-        let tokens = ServiceTokens::new(
-            connect_lazy(&upstreams.users_url, client)?,
-            credentials.client_id.clone(),
-            credentials.client_secret.clone(),
-        );
-        let channel =
-            |url: &str| connect_lazy(url, client).map(|c| MeshChannel::with_service_tokens(c, tokens.clone()));
+        let users = connect_lazy(&upstreams.users_url, client)?;
+        let products = connect_lazy(&upstreams.products_url, client)?;
+        let payments = connect_lazy(&upstreams.payments_url, client)?;
+        let cart = connect_lazy(&upstreams.cart_url, client)?;
+        let tokens =
+            ServiceTokens::new(users.clone(), credentials.client_id.clone(), credentials.client_secret.clone());
+        let as_orders = |channel: &tonic::transport::Channel| MeshChannel::with_service_tokens(channel.clone(), tokens.clone());
         Ok(Self {
-            products: ProductServiceClient::new(channel(&upstreams.products_url)?),
-            payments: PaymentServiceClient::new(channel(&upstreams.payments_url)?),
-            cart: CartServiceClient::new(channel(&upstreams.cart_url)?),
+            products: ProductServiceClient::new(as_orders(&products)),
+            payments: PaymentServiceClient::new(as_orders(&payments)),
+            cart: CartServiceClient::new(as_orders(&cart)),
+            dependencies: vec![
+                Dependency::service("users", users),
+                Dependency::service("products", products),
+                Dependency::service("payments", payments),
+                Dependency::service("cart", cart),
+            ],
         })
     }
 }

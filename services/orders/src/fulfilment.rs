@@ -68,6 +68,7 @@ pub async fn advance(state: &AppState, order_id: &str, to: OrderStatus, note: &s
         status::fulfil(parse(&order.status)?, to)?;
         return Err(Error::Busy);
     }
+    state.status_changes.inc(to.as_str());
     state.events.notify(order_id);
     Ok(order)
 }

@@ -28,6 +28,7 @@ use shop_runtime::{
     config::ServeConfig,
     db::{Db, Migrations},
     grpc::{GrpcServer, Listeners, ServeError, bind_and_serve},
+    metrics::LabelledCounter,
 };
 
 pub use clients::Downstreams;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub saga: config::SagaConfig,
     /// Wakes WatchOrder streams.
     pub events: EventBus,
+    /// Orders that reached each status (the saga's outcomes among them).
+    pub status_changes: LabelledCounter,
 }
 
 impl AppState {
@@ -68,7 +71,14 @@ impl AppState {
             .context("configuring the upstream URLs")?;
         let db = Db::connect(&config.database).await.context("opening the database")?;
         db.migrate(&MIGRATIONS).await.context("migrating the database")?;
-        Ok(Self { db, verifier, downstreams, saga: config.saga.clone(), events: EventBus::default() })
+        Ok(Self {
+            db,
+            verifier,
+            downstreams,
+            saga: config.saga.clone(),
+            events: EventBus::default(),
+            status_changes: LabelledCounter::new("status"),
+        })
     }
 }
 
@@ -80,12 +90,17 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: Shutdown,
 ) -> Result<(), ServeError> {
+    let server = GrpcServer::new(config, state.verifier.clone())
+        .database(state.db.clone())
+        .depends_on(state.downstreams.dependencies.clone());
+    state.status_changes.register(
+        &server.metrics(),
+        "orders_status_changes",
+        "Orders that reached each status: checkout outcomes (paid, rejected, payment_failed, cancelled) and fulfilment",
+    );
     let recovery =
         tokio::spawn(recovery::recover_until(state.clone(), state.saga.recovery_interval(), shutdown.clone()));
-    let served = GrpcServer::new(config, state.verifier.clone())
-        .add_service(OrderServiceServer::new(OrdersApi::new(state)))
-        .serve(listeners, shutdown)
-        .await;
+    let served = server.add_service(OrderServiceServer::new(OrdersApi::new(state))).serve(listeners, shutdown).await;
     recovery.abort();
     served
 }

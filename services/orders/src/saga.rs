@@ -256,6 +256,9 @@ impl<'a> Saga<'a> {
             Ok(())
         })
         .await?;
+        if let Some((to, _)) = event {
+            self.state.status_changes.inc(to.as_str());
+        }
         *order = reload(&mut conn, &order.id).await?;
         // Watchers want status changes; callers waiting to join want every step.
         self.state.events.notify(&order.id);

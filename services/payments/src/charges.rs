@@ -34,12 +34,17 @@ pub async fn charge(state: &AppState, charge: NewCharge) -> Result<PaymentRow, E
     let now = time::now();
     let mut conn = state.db.conn().await?;
     match outcome {
-        Outcome::Approved => store::settle(&mut conn, &payment.id, "succeeded", None, now).await?,
+        Outcome::Approved => {
+            store::settle(&mut conn, &payment.id, "succeeded", None, now).await?;
+            state.results.inc("succeeded");
+        }
         Outcome::Declined(reason) => {
             store::settle(&mut conn, &payment.id, "declined", Some((reason.as_str(), reason.message())), now).await?;
+            state.results.inc(reason.as_str());
         }
         Outcome::ProcessorError => {
             store::unclaim(&mut conn, &payment.id, now).await?;
+            state.results.inc("processor_error");
             tracing::warn!(payment_id = %payment.id, attempt, "card processor error");
             return Err(Error::ProcessorUnavailable);
         }
@@ -124,7 +129,9 @@ pub async fn refund(state: &AppState, payment_id: &str, reason: &str) -> Result<
         "refunded" => Ok(payment),
         "succeeded" => {
             let reason = if reason.trim().is_empty() { "refund requested" } else { reason.trim() };
-            if !store::refund(&mut conn, payment_id, reason, time::now()).await? {
+            if store::refund(&mut conn, payment_id, reason, time::now()).await? {
+                state.results.inc("refunded");
+            } else {
                 // A concurrent refund got there first; the result is the same.
                 tracing::debug!(payment_id, "refunded concurrently");
             }

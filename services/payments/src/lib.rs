@@ -21,6 +21,7 @@ use shop_runtime::{
     config::ServeConfig,
     db::{Db, Migrations},
     grpc::{GrpcServer, Listeners, ServeError, bind_and_serve},
+    metrics::LabelledCounter,
 };
 
 pub use config::Config;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub db: Db,
     /// Verifies access tokens.
     pub verifier: TokenVerifier,
+    /// Processor answers and refunds, by result.
+    pub results: LabelledCounter,
 }
 
 impl AppState {
@@ -51,7 +54,7 @@ impl AppState {
         let verifier = config.auth.verifier().context("loading the token verification key")?;
         let db = Db::connect(&config.database).await.context("opening the database")?;
         db.migrate(&MIGRATIONS).await.context("migrating the database")?;
-        Ok(Self { db, verifier })
+        Ok(Self { db, verifier, results: LabelledCounter::new("result") })
     }
 }
 
@@ -62,10 +65,13 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: Shutdown,
 ) -> Result<(), ServeError> {
-    GrpcServer::new(config, state.verifier.clone())
-        .add_service(PaymentServiceServer::new(PaymentsApi::new(state)))
-        .serve(listeners, shutdown)
-        .await
+    let server = GrpcServer::new(config, state.verifier.clone()).database(state.db.clone());
+    state.results.register(
+        &server.metrics(),
+        "payments_results",
+        "Charge attempts by the processor's answer (succeeded, card_declined, insufficient_funds, processor_error), and refunds (refunded)",
+    );
+    server.add_service(PaymentServiceServer::new(PaymentsApi::new(state))).serve(listeners, shutdown).await
 }
 
 /// Builds the state, binds the configured address and serves until `shutdown`.

@@ -85,6 +85,7 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let sweeper = tokio::spawn(stock::sweep_until(state.clone(), state.sweep_interval, shutdown.clone()));
     let served = GrpcServer::new(config, state.verifier.clone())
+        .database(state.db.clone())
         .add_service(ProductServiceServer::new(ProductsApi::new(state)))
         .serve(listeners, shutdown)
         .await;

@@ -4,10 +4,10 @@
 use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
 use tokio::net::TcpListener;
 
-use crate::{metrics::Metrics, shutdown::Shutdown};
-
-/// The content type of the OpenMetrics text format.
-pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+use crate::{
+    metrics::{Metrics, OPENMETRICS},
+    shutdown::Shutdown,
+};
 
 /// The admin routes over `metrics`.
 pub fn router(metrics: Metrics) -> Router {

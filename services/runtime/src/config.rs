@@ -140,11 +140,22 @@ pub struct ServeConfig {
     /// After SIGTERM, how long in-flight RPCs get to finish.
     #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
     pub drain_secs: u64,
+
+    /// How often grpc.health.v1 re-checks the database and the services this
+    /// one calls, in milliseconds.
+    #[arg(long, env = "HEALTH_CHECK_INTERVAL_MS", default_value_t = 5_000)]
+    pub health_check_interval_ms: u64,
 }
 
 impl Default for ServeConfig {
     fn default() -> Self {
-        Self { admin_listen_addr: None, request_timeout_secs: 30, concurrency_per_connection: 256, drain_secs: 20 }
+        Self {
+            admin_listen_addr: None,
+            request_timeout_secs: 30,
+            concurrency_per_connection: 256,
+            drain_secs: 20,
+            health_check_interval_ms: 5_000,
+        }
     }
 }
 

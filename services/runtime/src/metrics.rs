@@ -1,10 +1,11 @@
-//! Prometheus metrics of one server: the registry, and the RPC families every
-//! gRPC server records. Label sets are bounded: service, method and status
-//! code, never ids.
+//! Prometheus metrics: one registry per process, the RPC families every gRPC
+//! server records, and a reader for tests. Label sets are bounded (service,
+//! method, route, status), never ids.
 
 use std::sync::{Arc, RwLock};
 
 use prometheus_client::{
+    collector::Collector,
     encoding::{EncodeLabelSet, text::encode},
     metrics::{
         counter::Counter,
@@ -14,25 +15,13 @@ use prometheus_client::{
     registry::{Metric, Registry},
 };
 
-/// Labels of an RPC metric.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RpcLabels {
-    /// Fully qualified service, e.g. `shop.products.v1.ProductService`.
-    pub service: String,
-    /// Method, e.g. `BatchGetProducts`.
-    pub method: String,
-    /// Final gRPC status code name, e.g. `OK`, `NOT_FOUND`.
-    pub code: String,
-}
+/// The content type of the OpenMetrics text format.
+pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-type HistogramFamily = Family<RpcLabels, Histogram, fn() -> Histogram>;
-
-/// One server's metrics; cheap to clone.
-#[derive(Clone)]
+/// A process's metrics registry; cheap to clone.
+#[derive(Clone, Default)]
 pub struct Metrics {
     registry: Arc<RwLock<Registry>>,
-    rpc_requests: Family<RpcLabels, Counter>,
-    rpc_duration: HistogramFamily,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -41,40 +30,27 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-fn latency_histogram() -> Histogram {
-    // 1 ms to about 16 s.
-    Histogram::new(exponential_buckets(0.001, 2.0, 15))
-}
-
 impl Metrics {
-    /// A registry with the RPC families registered.
+    /// An empty registry.
     pub fn new() -> Self {
-        let mut registry = Registry::default();
-        let rpc_requests = Family::<RpcLabels, Counter>::default();
-        let rpc_duration: HistogramFamily = Family::new_with_constructor(latency_histogram);
-        registry.register("rpc_server_requests", "RPCs served, by final status code", rpc_requests.clone());
-        registry.register("rpc_server_duration_seconds", "Time from request to final status", rpc_duration.clone());
-        Self { registry: Arc::new(RwLock::new(registry)), rpc_requests, rpc_duration }
+        Self::default()
     }
 
-    /// Registers a service's own metric (do it at start-up).
+    /// Registers a metric (do it at start-up).
     pub fn register(&self, name: &str, help: &str, metric: impl Metric) {
-        match self.registry.write() {
-            Ok(mut registry) => registry.register(name, help, metric),
-            Err(poisoned) => poisoned.into_inner().register(name, help, metric),
-        }
+        self.with_registry(|registry| registry.register(name, help, metric));
     }
 
-    /// Records one finished RPC.
-    pub fn record_rpc(&self, labels: &RpcLabels, seconds: f64) {
-        self.rpc_requests.get_or_create(labels).inc();
-        self.rpc_duration.get_or_create(labels).observe(seconds);
+    /// Registers a collector, asked for its values at every scrape.
+    pub fn register_collector(&self, collector: impl Collector) {
+        self.with_registry(|registry| registry.register_collector(Box::new(collector)));
+    }
+
+    fn with_registry(&self, change: impl FnOnce(&mut Registry)) {
+        match self.registry.write() {
+            Ok(mut registry) => change(&mut registry),
+            Err(poisoned) => change(&mut poisoned.into_inner()),
+        }
     }
 
     /// The OpenMetrics text exposition of every registered metric.
@@ -88,6 +64,74 @@ impl Metrics {
             tracing::error!(%error, "metrics encoding failed");
         }
         text
+    }
+}
+
+/// Buckets for request latencies: 1 ms to about 16 s.
+pub fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
+
+/// A histogram family with [`latency_histogram`] buckets.
+pub type LatencyFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// Labels of an RPC metric.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RpcLabels {
+    /// Fully qualified service, e.g. `shop.products.v1.ProductService`.
+    pub service: String,
+    /// Method, e.g. `BatchGetProducts`.
+    pub method: String,
+    /// Final gRPC status code name, e.g. `OK`, `NOT_FOUND`.
+    pub code: String,
+}
+
+/// The RPCs a server answered: rate and errors by code, and latency.
+#[derive(Clone, Debug)]
+pub struct RpcMetrics {
+    requests: Family<RpcLabels, Counter>,
+    duration: LatencyFamily<RpcLabels>,
+}
+
+impl RpcMetrics {
+    /// The RPC families, registered in `metrics`.
+    pub fn register(metrics: &Metrics) -> Self {
+        let requests = Family::<RpcLabels, Counter>::default();
+        let duration: LatencyFamily<RpcLabels> = Family::new_with_constructor(latency_histogram);
+        metrics.register("rpc_server_requests", "RPCs served, by final status code", requests.clone());
+        metrics.register("rpc_server_duration_seconds", "Time from request to final status", duration.clone());
+        Self { requests, duration }
+    }
+
+    /// Records one finished RPC.
+    pub fn record(&self, labels: &RpcLabels, seconds: f64) {
+        self.requests.get_or_create(labels).inc();
+        self.duration.get_or_create(labels).observe(seconds);
+    }
+}
+
+/// A counter family with one label whose values are fixed strings (so the
+/// label set stays bounded by construction), e.g. orders by `status`.
+#[derive(Clone, Debug)]
+pub struct LabelledCounter {
+    label: &'static str,
+    family: Family<[(&'static str, &'static str); 1], Counter>,
+}
+
+impl LabelledCounter {
+    /// A family counting by `label`; nothing shows until it is registered.
+    pub fn new(label: &'static str) -> Self {
+        Self { label, family: Family::default() }
+    }
+
+    /// Shows the family in `metrics` as `<name>_total`.
+    pub fn register(&self, metrics: &Metrics, name: &str, help: &str) {
+        metrics.register(name, help, self.family.clone());
+    }
+
+    /// Counts one for `value`.
+    pub fn inc(&self, value: &'static str) {
+        self.family.get_or_create(&[(self.label, value)]).inc();
     }
 }
 
@@ -109,12 +153,27 @@ mod tests {
     #[test]
     fn recorded_rpcs_show_in_the_exposition() {
         let metrics = Metrics::new();
+        let rpcs = RpcMetrics::register(&metrics);
         let labels = RpcLabels { service: "s.v1.S".into(), method: "Get".into(), code: "OK".into() };
-        metrics.record_rpc(&labels, 0.01);
-        metrics.record_rpc(&labels, 0.02);
+        rpcs.record(&labels, 0.01);
+        rpcs.record(&labels, 0.02);
         let text = metrics.encode();
         assert_eq!(sample(&text, "rpc_server_requests_total", &[("method", "Get"), ("code", "OK")]), 2.0);
         assert_eq!(sample(&text, "rpc_server_duration_seconds_count", &[("method", "Get")]), 2.0);
         assert_eq!(sample(&text, "rpc_server_requests_total", &[("method", "Other")]), 0.0);
+    }
+
+    #[test]
+    fn labelled_counters_count_per_value() {
+        let metrics = Metrics::new();
+        let outcomes = LabelledCounter::new("status");
+        outcomes.register(&metrics, "orders_status_changes", "Orders that reached each status");
+        outcomes.inc("paid");
+        outcomes.inc("paid");
+        outcomes.inc("rejected");
+        let text = metrics.encode();
+        assert_eq!(sample(&text, "orders_status_changes_total", &[("status", "paid")]), 2.0);
+        assert_eq!(sample(&text, "orders_status_changes_total", &[("status", "rejected")]), 1.0);
+        assert_eq!(sample(&text, "orders_status_changes_total", &[]), 3.0);
     }
 }

@@ -88,6 +88,7 @@ pub async fn serve(
     shutdown: Shutdown,
 ) -> Result<(), ServeError> {
     GrpcServer::new(config, state.verifier.clone())
+        .database(state.db.clone())
         .add_service(UserServiceServer::new(UsersApi::new(state)))
         .serve(listeners, shutdown)
         .await

@@ -10,6 +10,7 @@
 
 mod conn;
 mod error;
+mod metrics;
 mod migrate;
 mod pool;
 mod spans;
@@ -17,6 +18,7 @@ mod url;
 
 pub use conn::{DbConn, PgConn, SqliteConn};
 pub use error::{DbError, is_unique_violation};
+pub use metrics::PoolGauges;
 pub use migrate::Migrations;
 pub use pool::{Backend, Db};
 pub use url::DatabaseUrl;

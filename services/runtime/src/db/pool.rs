@@ -95,13 +95,12 @@ impl Db {
         Ok(())
     }
 
-    /// (connections in use, pool size), for metrics.
-    pub fn usage(&self) -> (usize, usize) {
-        let status = match self {
+    /// The pool's size, idle connections and waiters, for metrics.
+    pub fn status(&self) -> deadpool::Status {
+        match self {
             Db::Sqlite(pool) => pool.status(),
             Db::Postgres(pool) => pool.status(),
-        };
-        (status.size.saturating_sub(status.available), status.max_size)
+        }
     }
 }
 

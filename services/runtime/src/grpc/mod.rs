@@ -3,6 +3,7 @@
 
 mod client;
 pub mod deadline;
+mod health;
 mod observe;
 mod run;
 mod server;
@@ -10,6 +11,7 @@ pub mod status;
 mod trace;
 
 pub use client::{MeshChannel, connect_lazy};
+pub use health::{Dependency, Unhealthy};
 pub use observe::code_name;
 pub use run::{RunError, bind_and_serve};
 pub use server::{GrpcServer, Listeners, ServeError};

@@ -14,12 +14,12 @@ use tonic::Code;
 use tower::{Layer, Service};
 use tracing::Span;
 
-use crate::metrics::{Metrics, RpcLabels};
+use crate::metrics::{RpcLabels, RpcMetrics};
 
 /// Records each RPC in `metrics` and on its span.
 #[derive(Clone, Debug)]
 pub(crate) struct ObserveLayer {
-    pub(crate) metrics: Metrics,
+    pub(crate) metrics: RpcMetrics,
 }
 
 impl<S> Layer<S> for ObserveLayer {
@@ -33,7 +33,7 @@ impl<S> Layer<S> for ObserveLayer {
 #[derive(Clone, Debug)]
 pub(crate) struct Observe<S> {
     inner: S,
-    metrics: Metrics,
+    metrics: RpcMetrics,
 }
 
 impl<S, B, RB> Service<http::Request<B>> for Observe<S>
@@ -94,7 +94,7 @@ fn grpc_status(headers: &http::HeaderMap) -> Option<Code> {
 /// Where the status of a finished RPC goes, besides its span.
 enum Side {
     /// Served here: into the RPC metrics.
-    Server { metrics: Metrics, labels: RpcLabels, started: Instant },
+    Server { metrics: RpcMetrics, labels: RpcLabels, started: Instant },
     /// Called from here: the span only.
     Client,
 }
@@ -114,7 +114,7 @@ impl Finish {
         let failed = match &mut self.side {
             Side::Server { metrics, labels, started } => {
                 labels.code = code_name(code).to_owned();
-                metrics.record_rpc(labels, started.elapsed().as_secs_f64());
+                metrics.record(labels, started.elapsed().as_secs_f64());
                 // OpenTelemetry's RPC conventions: a server span fails only on
                 // codes that mean the server could not do its job.
                 matches!(

@@ -1,6 +1,7 @@
 //! The one way a service serves gRPC: its services plus grpc.health.v1,
-//! server reflection (v1 and v1alpha), auth, deadlines, per-RPC spans, and a
-//! graceful shutdown that drains in-flight calls within a time limit.
+//! server reflection (v1 and v1alpha), auth, deadlines, per-RPC spans and
+//! metrics, health that follows the service's dependencies, and a graceful
+//! shutdown that drains in-flight calls within a time limit.
 
 use std::{
     convert::Infallible,
@@ -12,16 +13,22 @@ use std::{
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{body::Body, server::NamedService, service::RoutesBuilder, transport::Server};
-use tonic_health::{ServingStatus, server::HealthReporter};
+use tonic_health::server::HealthReporter;
 use tower::{Layer, Service};
 use tracing::{Instrument, Span};
 
-use super::{deadline, observe::ObserveLayer, trace};
+use super::{
+    deadline,
+    health::{Dependency, HealthWatch},
+    observe::ObserveLayer,
+    trace,
+};
 use crate::{
     admin,
     auth::{AuthLayer, TokenVerifier},
     config::ServeConfig,
-    metrics::Metrics,
+    db::{Db, PoolGauges},
+    metrics::{Metrics, RpcMetrics},
     shutdown::{Shutdown, drain_within},
 };
 
@@ -73,6 +80,7 @@ pub struct GrpcServer {
     routes: RoutesBuilder,
     names: Vec<&'static str>,
     health: HealthReporter,
+    dependencies: Vec<Dependency>,
     verifier: TokenVerifier,
     config: ServeConfig,
     metrics: Metrics,
@@ -84,7 +92,23 @@ impl GrpcServer {
         let (health, health_service) = tonic_health::server::health_reporter();
         let mut routes = RoutesBuilder::default();
         routes.add_service(health_service);
-        Self { routes, names: Vec::new(), health, verifier, config, metrics: Metrics::new() }
+        let metrics = Metrics::new();
+        Self { routes, names: Vec::new(), health, dependencies: Vec::new(), verifier, config, metrics }
+    }
+
+    /// The service's own database: its pool shows in the metrics, and the
+    /// server is NOT_SERVING while the database does not answer.
+    pub fn database(mut self, db: Db) -> Self {
+        self.metrics.register_collector(PoolGauges(db.clone()));
+        self.dependencies.push(Dependency::Database(db));
+        self
+    }
+
+    /// Services this one calls: while one is not SERVING, neither are this
+    /// server's named services (the overall status stays with the database).
+    pub fn depends_on(mut self, services: impl IntoIterator<Item = Dependency>) -> Self {
+        self.dependencies.extend(services);
+        self
     }
 
     /// The server's metrics, to register a service's own families.
@@ -108,17 +132,14 @@ impl GrpcServer {
         self
     }
 
-    /// The health reporter, to mark services NOT_SERVING when a dependency fails.
-    pub fn health(&self) -> HealthReporter {
-        self.health.clone()
-    }
-
     /// Serves gRPC (and metrics on the admin port, if there is one) until
     /// `shutdown` fires, then drains in-flight calls for at most the
-    /// configured time. Health turns NOT_SERVING as soon as the shutdown
-    /// starts, so load balancers stop sending work.
+    /// configured time. Health is checked before the first call is taken,
+    /// then every configured interval, and turns NOT_SERVING as soon as the
+    /// shutdown starts, so load balancers stop sending work.
     pub async fn serve(self, listeners: Listeners, shutdown: Shutdown) -> Result<(), ServeError> {
-        let Self { mut routes, names, health, verifier, config, metrics } = self;
+        let Self { mut routes, names, health, dependencies, verifier, config, metrics } = self;
+        let rpc_metrics = RpcMetrics::register(&metrics);
         if let Some(admin) = listeners.admin {
             let (metrics, stop) = (metrics.clone(), shutdown.clone());
             tokio::spawn(async move {
@@ -130,17 +151,9 @@ impl GrpcServer {
         routes
             .add_service(reflection(&names, "grpc.reflection.v1.ServerReflection").build_v1()?)
             .add_service(reflection(&names, "grpc.reflection.v1alpha.ServerReflection").build_v1alpha()?);
-        for name in &names {
-            health.set_service_status(*name, ServingStatus::Serving).await;
-        }
-        let draining = shutdown.clone();
-        tokio::spawn(async move {
-            draining.wait().await;
-            health.set_service_status("", ServingStatus::NotServing).await;
-            for name in names {
-                health.set_service_status(name, ServingStatus::NotServing).await;
-            }
-        });
+        let interval = Duration::from_millis(config.health_check_interval_ms);
+        let watch = HealthWatch { reporter: health, names, dependencies, interval };
+        let watching = watch.start(shutdown.clone()).await;
 
         let request_timeout = Duration::from_secs(config.request_timeout_secs);
         let stop = shutdown.clone();
@@ -151,16 +164,18 @@ impl GrpcServer {
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .trace_fn(trace::server_span)
             // Outermost first: the observer sees every status, auth refusals included.
-            .layer(ObserveLayer { metrics })
+            .layer(ObserveLayer { metrics: rpc_metrics })
             .layer(DeadlineLayer { default: request_timeout })
             .layer(AuthLayer::new(verifier))
             .add_routes(routes.routes())
             .serve_with_incoming_shutdown(TcpListenerStream::new(listeners.grpc), async move { stop.wait().await });
         let drain = Duration::from_secs(config.drain_secs);
-        match drain_within(&shutdown, drain, server).await {
+        let served = match drain_within(&shutdown, drain, server).await {
             Some(result) => result.map_err(ServeError::from),
             None => Ok(()),
-        }
+        };
+        watching.abort();
+        served
     }
 }
 
