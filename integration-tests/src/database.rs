@@ -63,6 +63,22 @@ impl TestDatabases {
     }
 }
 
+impl TestDatabases {
+    /// Lets `service`'s PostgreSQL database take connections, or refuses them
+    /// and terminates the sessions it has (an outage, as its service sees it).
+    pub async fn set_connectable(&self, service: &str, allowed: bool) {
+        let server = self.postgres.as_ref().expect("only a PostgreSQL database can refuse connections");
+        let prefix = format!("shoptest_{service}_");
+        let name = self.created.iter().find(|name| name.starts_with(&prefix)).expect("the service's database");
+        let mut admin = AsyncPgConnection::establish(&server.admin_url).await.expect("connect to PostgreSQL");
+        admin.batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {allowed}")).await.expect("alter");
+        if !allowed {
+            let terminate = format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'");
+            admin.batch_execute(&terminate).await.expect("terminate the sessions");
+        }
+    }
+}
+
 /// `url` with its database name replaced.
 fn with_database(url: &str, name: &str) -> String {
     let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));

@@ -11,6 +11,8 @@ mod actors;
 mod checkout;
 pub mod collector;
 mod database;
+mod faults;
+mod health;
 mod http;
 mod mesh;
 pub mod tokens;
@@ -18,6 +20,8 @@ pub mod tokens;
 pub use actors::{Account, bearer};
 pub use checkout::{DECLINED_CARD, FLAKY_CARD, GOOD_CARD, NO_FUNDS_CARD, address, card, eventually};
 pub use database::{Backend, TestDatabases};
+pub use faults::{Outage, WriteLock};
+pub use health::health_of;
 pub use http::{HttpClient, Reply};
 pub use mesh::{
     ADMIN_EMAIL, ADMIN_PASSWORD, RESERVATION_SWEEP, Running, SAGA_LEASE, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET,

@@ -3,7 +3,6 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use diesel_async::SimpleAsyncConnection;
 use shop_edge::config::{HttpLimits, Upstreams};
 use shop_proto::{
     cart::v1::cart_service_client::CartServiceClient, orders::v1::order_service_client::OrderServiceClient,
@@ -14,7 +13,6 @@ use shop_runtime::{
     Secret, Shutdown,
     auth::TokenVerifier,
     config::{AuthConfig, ClientConfig, DatabaseConfig, ServeConfig, ServiceCredentialsConfig, TelemetryConfig},
-    db::DbConn,
     grpc::Listeners,
 };
 use shop_users::config::{AdminSeedConfig, SigningKeyConfig, TokenTtls};
@@ -79,6 +77,12 @@ async fn listeners_at(grpc: SocketAddr, admin: SocketAddr) -> Listeners {
     panic!("cannot bind {grpc}");
 }
 
+/// How every test service serves: health re-checked every 100 ms, so tests
+/// see a dependency's failure (and recovery) at once.
+fn serve_config() -> ServeConfig {
+    ServeConfig { health_check_interval_ms: 100, ..ServeConfig::default() }
+}
+
 fn anywhere() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
@@ -102,12 +106,12 @@ pub struct TestMesh {
     pub orders_service: Mutex<Running>,
     /// The signing key pair (tests forge tokens with it).
     pub keys: shop_users::keys::KeyPair,
-    products_state: shop_products::AppState,
+    pub(crate) products_state: shop_products::AppState,
     payments_config: shop_payments::Config,
     orders_config: shop_orders::Config,
     edge_shutdown: Shutdown,
     upstreams: Upstreams,
-    databases: TestDatabases,
+    pub(crate) databases: TestDatabases,
 }
 
 impl TestMesh {
@@ -134,12 +138,12 @@ impl TestMesh {
                 admin_password: Some(Secret::new(ADMIN_PASSWORD)),
             },
             service_clients: format!("{SERVICE_CLIENT_ID}={SERVICE_CLIENT_SECRET}").parse().expect("service clients"),
-            serve: ServeConfig::default(),
+            serve: serve_config(),
             telemetry: TelemetryConfig::default(),
         };
         let state = shop_users::AppState::build(&users_config).await.expect("users state");
         let users_service =
-            spawn(anywhere(), anywhere(), |l, s| shop_users::serve(l, state, ServeConfig::default(), s)).await;
+            spawn(anywhere(), anywhere(), |l, s| shop_users::serve(l, state, serve_config(), s)).await;
 
         let products_config = shop_products::Config {
             listen_addr: anywhere(),
@@ -149,13 +153,13 @@ impl TestMesh {
                 reservation_sweep_ms: u64::try_from(RESERVATION_SWEEP.as_millis()).unwrap_or(50),
                 ..Default::default()
             },
-            serve: ServeConfig::default(),
+            serve: serve_config(),
             telemetry: TelemetryConfig::default(),
         };
         let products_state = shop_products::AppState::build(&products_config).await.expect("products state");
         let state = products_state.clone();
         let products_service =
-            spawn(anywhere(), anywhere(), |l, s| shop_products::serve(l, state, ServeConfig::default(), s)).await;
+            spawn(anywhere(), anywhere(), |l, s| shop_products::serve(l, state, serve_config(), s)).await;
 
         let cart_config = shop_cart::Config {
             listen_addr: anywhere(),
@@ -164,18 +168,18 @@ impl TestMesh {
             database: DatabaseConfig::new(databases.create("cart").await),
             auth: public_key.clone(),
             client: ClientConfig::default(),
-            serve: ServeConfig::default(),
+            serve: serve_config(),
             telemetry: TelemetryConfig::default(),
         };
         let state = shop_cart::AppState::build(&cart_config).await.expect("cart state");
         let cart_service =
-            spawn(anywhere(), anywhere(), |l, s| shop_cart::serve(l, state, ServeConfig::default(), s)).await;
+            spawn(anywhere(), anywhere(), |l, s| shop_cart::serve(l, state, serve_config(), s)).await;
 
         let payments_config = shop_payments::Config {
             listen_addr: anywhere(),
             database: DatabaseConfig::new(databases.create("payments").await),
             auth: public_key.clone(),
-            serve: ServeConfig::default(),
+            serve: serve_config(),
             telemetry: TelemetryConfig::default(),
         };
         let payments_service = start_payments(&payments_config, anywhere(), anywhere()).await;
@@ -200,7 +204,7 @@ impl TestMesh {
                 recovery_interval_ms: 100,
                 ..Default::default()
             },
-            serve: ServeConfig::default(),
+            serve: serve_config(),
             telemetry: TelemetryConfig::default(),
         };
         let orders_service = start_orders(&orders_config, anywhere(), anywhere()).await;
@@ -310,7 +314,12 @@ impl TestMesh {
 
     /// The products service's `/metrics` exposition.
     pub async fn products_metrics(&self) -> String {
-        let url = format!("http://{}/metrics", self.products_service.admin);
+        self.scrape(self.products_service.admin).await
+    }
+
+    /// The `/metrics` exposition at `admin` (a service's admin address).
+    pub async fn scrape(&self, admin: SocketAddr) -> String {
+        let url = format!("http://{admin}/metrics");
         self.http.raw().get(url).send().await.expect("metrics").text().await.expect("metrics text")
     }
 
@@ -319,43 +328,6 @@ impl TestMesh {
     pub async fn edge_with(&self, limits: HttpLimits) -> HttpClient {
         HttpClient::new(spawn_edge(&self.upstreams, &self.keys.public_pem, limits, &self.edge_shutdown).await)
     }
-
-    /// Takes the products database's write lock and holds it until
-    /// [`WriteLock::release`]: every stock change waits on it, as behind a
-    /// long transaction. Reads go on.
-    pub async fn lock_products_for_writes(&self) -> WriteLock {
-        let mut conn = self.products_state.db.conn().await.expect("a products connection");
-        let lock = match &conn {
-            DbConn::Sqlite(_) => "BEGIN IMMEDIATE",
-            DbConn::Postgres(_) => "BEGIN; LOCK TABLE products IN EXCLUSIVE MODE",
-        };
-        batch_execute(&mut conn, lock).await;
-        WriteLock(conn)
-    }
-
-    /// Stops the users service (a downstream failure, as the edge sees it).
-    pub async fn stop_users(&self) {
-        self.users_service.stop().await;
-    }
-}
-
-/// A write lock on a service's database, held by the test.
-#[derive(Debug)]
-pub struct WriteLock(DbConn);
-
-impl WriteLock {
-    /// Rolls back the locking transaction.
-    pub async fn release(mut self) {
-        batch_execute(&mut self.0, "ROLLBACK").await;
-    }
-}
-
-async fn batch_execute(conn: &mut DbConn, sql: &str) {
-    match conn {
-        DbConn::Sqlite(conn) => conn.batch_execute(sql).await,
-        DbConn::Postgres(conn) => conn.batch_execute(sql).await,
-    }
-    .expect(sql);
 }
 
 async fn spawn_edge(upstreams: &Upstreams, public_pem: &str, limits: HttpLimits, shutdown: &Shutdown) -> SocketAddr {
@@ -382,12 +354,12 @@ where
 
 async fn start_payments(config: &shop_payments::Config, grpc: SocketAddr, admin: SocketAddr) -> Running {
     let state = shop_payments::AppState::build(config).await.expect("payments state");
-    spawn(grpc, admin, |l, s| shop_payments::serve(l, state, ServeConfig::default(), s)).await
+    spawn(grpc, admin, |l, s| shop_payments::serve(l, state, serve_config(), s)).await
 }
 
 async fn start_orders(config: &shop_orders::Config, grpc: SocketAddr, admin: SocketAddr) -> Running {
     let state = shop_orders::AppState::build(config).await.expect("orders state");
-    spawn(grpc, admin, |l, s| shop_orders::serve(l, state, ServeConfig::default(), s)).await
+    spawn(grpc, admin, |l, s| shop_orders::serve(l, state, serve_config(), s)).await
 }
 
 impl Drop for TestMesh {
