@@ -142,8 +142,7 @@ impl TestMesh {
             telemetry: TelemetryConfig::default(),
         };
         let state = shop_users::AppState::build(&users_config).await.expect("users state");
-        let users_service =
-            spawn(anywhere(), anywhere(), |l, s| shop_users::serve(l, state, serve_config(), s)).await;
+        let users_service = spawn(anywhere(), anywhere(), |l, s| shop_users::serve(l, state, serve_config(), s)).await;
 
         let products_config = shop_products::Config {
             listen_addr: anywhere(),
@@ -172,8 +171,7 @@ impl TestMesh {
             telemetry: TelemetryConfig::default(),
         };
         let state = shop_cart::AppState::build(&cart_config).await.expect("cart state");
-        let cart_service =
-            spawn(anywhere(), anywhere(), |l, s| shop_cart::serve(l, state, serve_config(), s)).await;
+        let cart_service = spawn(anywhere(), anywhere(), |l, s| shop_cart::serve(l, state, serve_config(), s)).await;
 
         let payments_config = shop_payments::Config {
             listen_addr: anywhere(),

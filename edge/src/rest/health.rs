@@ -32,7 +32,9 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         .downstreams
         .iter()
         .zip(results)
-        .map(|(downstream, result)| (downstream.name(), result.map_or_else(|why| why.to_string(), |()| "SERVING".into())))
+        .map(|(downstream, result)| {
+            (downstream.name(), result.map_or_else(|why| why.to_string(), |()| "SERVING".into()))
+        })
         .collect();
     let ready = checks.values().all(|s| s == "SERVING");
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };

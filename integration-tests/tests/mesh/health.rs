@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use integration_tests::{TestMesh, eventually, health_of, mesh_tests};
-use tonic::transport::Channel;
 use shop_proto::{
     cart::v1::cart_service_server::SERVICE_NAME as CART, orders::v1::order_service_server::SERVICE_NAME as ORDERS,
     products::v1::product_service_server::SERVICE_NAME as PRODUCTS,
 };
+use tonic::transport::Channel;
 
 const LIMIT: Duration = Duration::from_secs(10);
 

@@ -39,7 +39,8 @@ impl Downstreams {
         let cart = connect_lazy(&upstreams.cart_url, client)?;
         let tokens =
             ServiceTokens::new(users.clone(), credentials.client_id.clone(), credentials.client_secret.clone());
-        let as_orders = |channel: &tonic::transport::Channel| MeshChannel::with_service_tokens(channel.clone(), tokens.clone());
+        let as_orders =
+            |channel: &tonic::transport::Channel| MeshChannel::with_service_tokens(channel.clone(), tokens.clone());
         Ok(Self {
             products: ProductServiceClient::new(as_orders(&products)),
             payments: PaymentServiceClient::new(as_orders(&payments)),
