@@ -2,6 +2,8 @@
 
 use std::future::Future;
 
+use super::spans::SpansGuard;
+
 use diesel::{SqliteConnection, connection::AnsiTransactionManager, result::Error as DieselError};
 use diesel_async::{
     AsyncConnection, AsyncPgConnection, TransactionManager, pooled_connection::deadpool::Object,
@@ -13,6 +15,41 @@ pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 /// The async PostgreSQL connection.
 pub type PgConn = AsyncPgConnection;
 
+/// A connection checked out of the pool, with the spans its statements are
+/// recorded under until it goes back; derefs to the connection.
+pub struct Pooled<O> {
+    // Declared first so it is dropped first: the spans are let go before the
+    // connection is back in the pool for someone else.
+    _spans: SpansGuard,
+    object: O,
+}
+
+impl<O> std::fmt::Debug for Pooled<O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pooled")
+    }
+}
+
+impl<O> Pooled<O> {
+    pub(crate) fn new(object: O, spans: SpansGuard) -> Self {
+        Self { _spans: spans, object }
+    }
+}
+
+impl<O: std::ops::Deref> std::ops::Deref for Pooled<O> {
+    type Target = O::Target;
+
+    fn deref(&self) -> &O::Target {
+        &self.object
+    }
+}
+
+impl<O: std::ops::DerefMut> std::ops::DerefMut for Pooled<O> {
+    fn deref_mut(&mut self) -> &mut O::Target {
+        &mut self.object
+    }
+}
+
 /// A pooled connection to either backend. Store functions take `&mut DbConn`,
 /// so they run the same inside and outside a transaction.
 // A connection lives on one stack frame for one request; boxing the larger
@@ -20,9 +57,9 @@ pub type PgConn = AsyncPgConnection;
 #[allow(clippy::large_enum_variant)]
 pub enum DbConn {
     /// SQLite.
-    Sqlite(Object<SqliteConn>),
+    Sqlite(Pooled<Object<SqliteConn>>),
     /// PostgreSQL.
-    Postgres(Object<PgConn>),
+    Postgres(Pooled<Object<PgConn>>),
 }
 
 impl std::fmt::Debug for DbConn {

@@ -16,7 +16,7 @@ mod pool;
 mod spans;
 mod url;
 
-pub use conn::{DbConn, PgConn, SqliteConn};
+pub use conn::{DbConn, PgConn, Pooled, SqliteConn};
 pub use error::{DbError, is_unique_violation};
 pub use metrics::PoolGauges;
 pub use migrate::Migrations;

@@ -11,7 +11,7 @@ use futures::FutureExt;
 
 use tracing::Span;
 
-use super::{DatabaseUrl, DbConn, DbError, PgConn, SqliteConn, spans::QuerySpans};
+use super::{DatabaseUrl, DbConn, DbError, PgConn, Pooled, SqliteConn, spans::QuerySpans};
 use crate::config::DatabaseConfig;
 
 /// How long a SQLite writer waits for the write lock before giving up.
@@ -72,18 +72,18 @@ impl Db {
     /// A connection from the pool. Its statements and transactions are traced
     /// as children of the span current now.
     pub async fn conn(&self) -> Result<DbConn, DbError> {
-        let spans = QuerySpans::under(Span::current(), self.backend());
+        let (spans, guard) = QuerySpans::under(Span::current(), self.backend()).attach();
         let unavailable = |e: deadpool::managed::PoolError<_>| DbError::Unavailable(e.to_string());
         Ok(match self {
             Db::Sqlite(pool) => {
                 let mut conn = pool.get().await.map_err(unavailable)?;
                 conn.set_instrumentation(spans);
-                DbConn::Sqlite(conn)
+                DbConn::Sqlite(Pooled::new(conn, guard))
             }
             Db::Postgres(pool) => {
                 let mut conn = pool.get().await.map_err(unavailable)?;
                 conn.set_instrumentation(spans);
-                DbConn::Postgres(conn)
+                DbConn::Postgres(Pooled::new(conn, guard))
             }
         })
     }

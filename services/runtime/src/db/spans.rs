@@ -7,9 +7,15 @@
 //! [`Instrumentation`]; a [`QuerySpans`] is installed on every connection
 //! handed out by the pool, under the span that was current at checkout, so
 //! statements nest under the RPC that ran them even when SQLite runs them on a
-//! blocking thread.
+//! blocking thread. When the connection goes back to the pool its
+//! [`SpansGuard`] lets go of them: an idle connection must not keep a
+//! finished request's span open, nor record the pool's liveness check of it
+//! into that request's trace.
 
-use std::fmt::{self, Write as _};
+use std::{
+    fmt::{self, Write as _},
+    sync::{Arc, Mutex, MutexGuard},
+};
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use tracing::{Span, field::Empty};
@@ -42,8 +48,44 @@ impl QuerySpans {
     }
 }
 
-impl Instrumentation for QuerySpans {
+type Shared = Arc<Mutex<Option<QuerySpans>>>;
+
+fn lock(shared: &Shared) -> MutexGuard<'_, Option<QuerySpans>> {
+    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// What the connection reports to while checked out.
+#[derive(Debug)]
+pub(crate) struct AttachedSpans(Shared);
+
+/// Held with the checked-out connection; dropping it detaches the spans.
+#[derive(Debug)]
+pub(crate) struct SpansGuard(Shared);
+
+impl Drop for SpansGuard {
+    fn drop(&mut self) {
+        lock(&self.0).take();
+    }
+}
+
+impl QuerySpans {
+    /// The instrumentation to install on the connection, and its guard.
+    pub(crate) fn attach(self) -> (AttachedSpans, SpansGuard) {
+        let shared = Arc::new(Mutex::new(Some(self)));
+        (AttachedSpans(shared.clone()), SpansGuard(shared))
+    }
+}
+
+impl Instrumentation for AttachedSpans {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let Some(spans) = lock(&self.0).as_mut() {
+            spans.record(event);
+        }
+    }
+}
+
+impl QuerySpans {
+    fn record(&mut self, event: InstrumentationEvent<'_>) {
         if self.parent.is_disabled() {
             return;
         }
