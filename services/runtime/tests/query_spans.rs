@@ -11,10 +11,13 @@ use shop_runtime::{config::DatabaseConfig, db::Db, db_run};
 use tracing::{Instrument, Subscriber, span};
 use tracing_subscriber::{Layer, layer::Context, prelude::*, registry::LookupSpan};
 
-/// What the subscriber saw: spans opened (name, parent name) and closed.
+/// A span's name and its parent's.
+type Opened = (String, Option<String>);
+
+/// What the subscriber saw: spans opened and closed.
 #[derive(Clone, Default)]
 struct Seen {
-    opened: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    opened: Arc<Mutex<Vec<Opened>>>,
     closed: Arc<Mutex<Vec<String>>>,
 }
 
