@@ -11,11 +11,8 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use prometheus_client::{
-    encoding::EncodeLabelSet,
-    metrics::{counter::Counter, family::Family},
-};
-use shop_runtime::metrics::{LatencyFamily, Metrics, OPENMETRICS, latency_histogram};
+use prometheus_client::encoding::EncodeLabelSet;
+use shop_runtime::metrics::{Metrics, OPENMETRICS, RequestMetrics};
 
 use crate::state::AppState;
 
@@ -30,33 +27,22 @@ pub struct HttpLabels {
     pub status: u16,
 }
 
-/// The HTTP request families, registered in the edge's registry.
+/// The edge's registry, with the HTTP request families in it.
 #[derive(Clone, Debug)]
 pub struct HttpMetrics {
     registry: Metrics,
-    requests: Family<HttpLabels, Counter>,
-    duration: LatencyFamily<HttpLabels>,
+    requests: RequestMetrics<HttpLabels>,
 }
 
 impl Default for HttpMetrics {
     fn default() -> Self {
         let registry = Metrics::new();
-        let requests = Family::<HttpLabels, Counter>::default();
-        let duration: LatencyFamily<HttpLabels> = Family::new_with_constructor(latency_histogram);
-        registry.register("http_server_requests", "HTTP requests answered, by route and status", requests.clone());
-        registry.register(
-            "http_server_request_duration_seconds",
-            "Time from request to response head",
-            duration.clone(),
+        let requests = RequestMetrics::register(
+            &registry,
+            ("http_server_requests", "HTTP requests answered, by route and status"),
+            ("http_server_request_duration_seconds", "Time from request to response head"),
         );
-        Self { registry, requests, duration }
-    }
-}
-
-impl HttpMetrics {
-    fn record(&self, labels: &HttpLabels, seconds: f64) {
-        self.requests.get_or_create(labels).inc();
-        self.duration.get_or_create(labels).observe(seconds);
+        Self { registry, requests }
     }
 }
 
@@ -68,7 +54,7 @@ pub async fn record(State(metrics): State<HttpMetrics>, request: Request, next: 
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
     let response = next.run(request).await;
     let labels = HttpLabels { method, route, status: response.status().as_u16() };
-    metrics.record(&labels, started.elapsed().as_secs_f64());
+    metrics.requests.record(&labels, started.elapsed().as_secs_f64());
     response
 }
 

@@ -28,6 +28,7 @@ pub async fn healthz() -> Json<Health> {
 /// are healthy too.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let results = join_all(state.downstreams.iter().map(|downstream| downstream.check())).await;
+    let ready = results.iter().all(Result::is_ok);
     let checks: BTreeMap<_, _> = state
         .downstreams
         .iter()
@@ -36,7 +37,6 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
             (downstream.name(), result.map_or_else(|why| why.to_string(), |()| "SERVING".into()))
         })
         .collect();
-    let ready = checks.values().all(|s| s == "SERVING");
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(Health { status: if ready { "ready" } else { "not_ready" }, checks }))
 }

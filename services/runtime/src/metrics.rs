@@ -2,7 +2,10 @@
 //! server records, and a reader for tests. Label sets are bounded (service,
 //! method, route, status), never ids.
 
-use std::sync::{Arc, RwLock};
+use std::{
+    hash::Hash,
+    sync::{Arc, RwLock},
+};
 
 use prometheus_client::{
     collector::Collector,
@@ -68,12 +71,12 @@ impl Metrics {
 }
 
 /// Buckets for request latencies: 1 ms to about 16 s.
-pub fn latency_histogram() -> Histogram {
+fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
 }
 
 /// A histogram family with [`latency_histogram`] buckets.
-pub type LatencyFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+type LatencyFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Labels of an RPC metric.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -86,27 +89,41 @@ pub struct RpcLabels {
     pub code: String,
 }
 
-/// The RPCs a server answered: rate and errors by code, and latency.
+/// Requests answered, by labels `L`: a count (rate and errors) and a latency
+/// histogram.
 #[derive(Clone, Debug)]
-pub struct RpcMetrics {
-    requests: Family<RpcLabels, Counter>,
-    duration: LatencyFamily<RpcLabels>,
+pub struct RequestMetrics<L> {
+    requests: Family<L, Counter>,
+    duration: LatencyFamily<L>,
 }
 
-impl RpcMetrics {
-    /// The RPC families, registered in `metrics`.
-    pub fn register(metrics: &Metrics) -> Self {
-        let requests = Family::<RpcLabels, Counter>::default();
-        let duration: LatencyFamily<RpcLabels> = Family::new_with_constructor(latency_histogram);
-        metrics.register("rpc_server_requests", "RPCs served, by final status code", requests.clone());
-        metrics.register("rpc_server_duration_seconds", "Time from request to final status", duration.clone());
-        Self { requests, duration }
+impl<L: EncodeLabelSet + Clone + Hash + Eq + std::fmt::Debug + Send + Sync + 'static> RequestMetrics<L> {
+    /// Both families, registered in `metrics` as `(name, help)` each.
+    pub fn register(metrics: &Metrics, requests: (&str, &str), duration: (&str, &str)) -> Self {
+        let this = Self { requests: Family::default(), duration: Family::new_with_constructor(latency_histogram) };
+        metrics.register(requests.0, requests.1, this.requests.clone());
+        metrics.register(duration.0, duration.1, this.duration.clone());
+        this
     }
 
-    /// Records one finished RPC.
-    pub fn record(&self, labels: &RpcLabels, seconds: f64) {
+    /// Records one answered request.
+    pub fn record(&self, labels: &L, seconds: f64) {
         self.requests.get_or_create(labels).inc();
         self.duration.get_or_create(labels).observe(seconds);
+    }
+}
+
+/// The RPCs a server answered.
+pub type RpcMetrics = RequestMetrics<RpcLabels>;
+
+impl RpcMetrics {
+    /// `rpc_server_requests` and `rpc_server_duration_seconds`, registered in `metrics`.
+    pub fn rpc(metrics: &Metrics) -> Self {
+        Self::register(
+            metrics,
+            ("rpc_server_requests", "RPCs served, by final status code"),
+            ("rpc_server_duration_seconds", "Time from request to final status"),
+        )
     }
 }
 
@@ -153,7 +170,7 @@ mod tests {
     #[test]
     fn recorded_rpcs_show_in_the_exposition() {
         let metrics = Metrics::new();
-        let rpcs = RpcMetrics::register(&metrics);
+        let rpcs = RpcMetrics::rpc(&metrics);
         let labels = RpcLabels { service: "s.v1.S".into(), method: "Get".into(), code: "OK".into() };
         rpcs.record(&labels, 0.01);
         rpcs.record(&labels, 0.02);

@@ -2,13 +2,13 @@
 
 use std::future::Future;
 
-use super::spans::SpansGuard;
-
 use diesel::{SqliteConnection, connection::AnsiTransactionManager, result::Error as DieselError};
 use diesel_async::{
     AsyncConnection, AsyncPgConnection, TransactionManager, pooled_connection::deadpool::Object,
     sync_connection_wrapper::SyncConnectionWrapper,
 };
+
+use super::spans::SpansGuard;
 
 /// The async SQLite connection (diesel's sync connection on blocking threads).
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;

@@ -43,6 +43,12 @@ impl QuerySpans {
         Self { parent, system, transaction: None, transaction_ending: false, statement: None }
     }
 
+    /// The instrumentation to install on the connection, and its guard.
+    pub(crate) fn attach(self) -> (AttachedSpans, SpansGuard) {
+        let shared = Arc::new(Mutex::new(Some(self)));
+        (AttachedSpans(shared.clone()), SpansGuard(shared))
+    }
+
     fn current_parent(&self) -> &Span {
         self.transaction.as_ref().unwrap_or(&self.parent)
     }
@@ -65,14 +71,6 @@ pub(crate) struct SpansGuard(Shared);
 impl Drop for SpansGuard {
     fn drop(&mut self) {
         lock(&self.0).take();
-    }
-}
-
-impl QuerySpans {
-    /// The instrumentation to install on the connection, and its guard.
-    pub(crate) fn attach(self) -> (AttachedSpans, SpansGuard) {
-        let shared = Arc::new(Mutex::new(Some(self)));
-        (AttachedSpans(shared.clone()), SpansGuard(shared))
     }
 }
 

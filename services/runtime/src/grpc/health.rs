@@ -88,33 +88,41 @@ impl Dependency {
     }
 }
 
-/// One round of checks: the overall status, each named service's status,
-/// and what failed.
+/// One round of checks: whether the service's own database answered, and
+/// every failure (`"<dependency>: <why>"`).
 #[derive(Clone, Debug)]
 struct Round {
-    own: ServingStatus,
-    all: ServingStatus,
+    database_ok: bool,
     failures: Vec<String>,
 }
 
 impl Round {
     async fn check(dependencies: &[Dependency]) -> Self {
         let results = join_all(dependencies.iter().map(Dependency::check)).await;
-        let mut own_database_ok = true;
+        let mut database_ok = true;
         let mut failures = Vec::new();
         for (dependency, result) in dependencies.iter().zip(results) {
             if let Err(why) = result {
-                own_database_ok &= !matches!(dependency, Dependency::Database(_));
+                database_ok &= !matches!(dependency, Dependency::Database(_));
                 failures.push(format!("{}: {why}", dependency.name()));
             }
         }
-        let serving = |ok: bool| if ok { ServingStatus::Serving } else { ServingStatus::NotServing };
-        Self { own: serving(own_database_ok), all: serving(failures.is_empty()), failures }
+        Self { database_ok, failures }
     }
 
-    fn stopped() -> Self {
-        Self { own: ServingStatus::NotServing, all: ServingStatus::NotServing, failures: Vec::new() }
+    /// The overall status: the service's own database answers.
+    fn overall(&self) -> ServingStatus {
+        serving(self.database_ok)
     }
+
+    /// Each named service's status: everything it depends on answers.
+    fn services(&self) -> ServingStatus {
+        serving(self.failures.is_empty())
+    }
+}
+
+fn serving(ok: bool) -> ServingStatus {
+    if ok { ServingStatus::Serving } else { ServingStatus::NotServing }
 }
 
 /// Keeps the health of the server serving `names` true to its dependencies.
@@ -127,10 +135,10 @@ pub(crate) struct HealthWatch {
 }
 
 impl HealthWatch {
-    async fn report(&self, round: &Round) {
-        self.reporter.set_service_status("", round.own).await;
+    async fn report(&self, overall: ServingStatus, services: ServingStatus) {
+        self.reporter.set_service_status("", overall).await;
         for name in &self.names {
-            self.reporter.set_service_status(*name, round.all).await;
+            self.reporter.set_service_status(*name, services).await;
         }
     }
 
@@ -141,7 +149,7 @@ impl HealthWatch {
     pub(crate) async fn start(self, shutdown: Shutdown) -> tokio::task::JoinHandle<()> {
         let first = Round::check(&self.dependencies).await;
         log_change(None, &first);
-        self.report(&first).await;
+        self.report(first.overall(), first.services()).await;
         tokio::spawn(async move {
             let mut last = first;
             loop {
@@ -153,10 +161,10 @@ impl HealthWatch {
                     } => round,
                 };
                 log_change(Some(&last), &round);
-                self.report(&round).await;
+                self.report(round.overall(), round.services()).await;
                 last = round;
             }
-            self.report(&Round::stopped()).await;
+            self.report(ServingStatus::NotServing, ServingStatus::NotServing).await;
         })
     }
 }
@@ -170,6 +178,6 @@ fn log_change(last: Option<&Round>, now: &Round) {
             tracing::info!("every dependency is healthy again");
         }
     } else {
-        tracing::warn!(failures = ?now.failures, overall = ?now.own, services = ?now.all, "dependency unhealthy");
+        tracing::warn!(failures = ?now.failures, overall = ?now.overall(), services = ?now.services(), "dependency unhealthy");
     }
 }

@@ -139,7 +139,7 @@ impl GrpcServer {
     /// shutdown starts, so load balancers stop sending work.
     pub async fn serve(self, listeners: Listeners, shutdown: Shutdown) -> Result<(), ServeError> {
         let Self { mut routes, names, health, dependencies, verifier, config, metrics } = self;
-        let rpc_metrics = RpcMetrics::register(&metrics);
+        let rpc_metrics = RpcMetrics::rpc(&metrics);
         if let Some(admin) = listeners.admin {
             let (metrics, stop) = (metrics.clone(), shutdown.clone());
             tokio::spawn(async move {
