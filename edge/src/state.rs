@@ -8,9 +8,8 @@ use shop_proto::{
 use shop_runtime::{
     auth::TokenVerifier,
     config::ClientConfig,
-    grpc::{Dependency, MeshChannel, connect_lazy},
+    grpc::{Dependency, MeshChannel, Upstream, UpstreamError},
 };
-use tonic::transport::Channel;
 
 use crate::{
     config::{HttpLimits, Upstreams},
@@ -42,18 +41,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Clients for every upstream (connected lazily).
+    /// Clients for every upstream (connected lazily, host names followed).
     pub fn new(
         upstreams: &Upstreams,
         client: &ClientConfig,
         verifier: TokenVerifier,
         limits: HttpLimits,
-    ) -> Result<Self, tonic::transport::Error> {
-        let users = connect_lazy(&upstreams.users_url, client)?;
-        let products = connect_lazy(&upstreams.products_url, client)?;
-        let cart = connect_lazy(&upstreams.cart_url, client)?;
-        let orders = connect_lazy(&upstreams.orders_url, client)?;
-        let payments = connect_lazy(&upstreams.payments_url, client)?;
+    ) -> Result<Self, UpstreamError> {
+        let users = Upstream::connect(&upstreams.users_url, client)?;
+        let products = Upstream::connect(&upstreams.products_url, client)?;
+        let cart = Upstream::connect(&upstreams.cart_url, client)?;
+        let orders = Upstream::connect(&upstreams.orders_url, client)?;
+        let payments = Upstream::connect(&upstreams.payments_url, client)?;
         Ok(Self {
             users: UserServiceClient::new(MeshChannel::new(users.clone())),
             products: ProductServiceClient::new(MeshChannel::new(products.clone())),
@@ -76,6 +75,6 @@ impl AppState {
 
 /// A downstream judged by its named service's status, which also follows
 /// what that service depends on (orders: payments, say).
-fn named(name: &'static str, service: &'static str, channel: Channel) -> Dependency {
+fn named(name: &'static str, service: &'static str, channel: Upstream) -> Dependency {
     Dependency::Service { name, service, channel }
 }

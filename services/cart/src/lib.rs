@@ -21,7 +21,7 @@ use shop_runtime::{
     auth::TokenVerifier,
     config::ServeConfig,
     db::{Db, Migrations},
-    grpc::{Dependency, GrpcServer, Listeners, MeshChannel, ServeError, bind_and_serve, connect_lazy},
+    grpc::{Dependency, GrpcServer, Listeners, MeshChannel, ServeError, Upstream, bind_and_serve},
 };
 
 pub use catalog::Catalog;
@@ -57,7 +57,7 @@ impl AppState {
     /// Connects and migrates the database and prepares the products client.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let verifier = config.auth.verifier().context("loading the token verification key")?;
-        let products = connect_lazy(&config.products_url, &config.client).context("configuring PRODUCTS_URL")?;
+        let products = Upstream::connect(&config.products_url, &config.client).context("configuring PRODUCTS_URL")?;
         let db = Db::connect(&config.database).await.context("opening the database")?;
         db.migrate(&MIGRATIONS).await.context("migrating the database")?;
         Ok(Self {

@@ -8,7 +8,7 @@ use shop_proto::{
 use shop_runtime::{
     auth::ServiceTokens,
     config::{ClientConfig, ServiceCredentialsConfig},
-    grpc::{Dependency, MeshChannel, connect_lazy},
+    grpc::{Dependency, MeshChannel, Upstream, UpstreamError},
 };
 
 use crate::config::Upstreams;
@@ -32,15 +32,14 @@ impl Downstreams {
         upstreams: &Upstreams,
         credentials: &ServiceCredentialsConfig,
         client: &ClientConfig,
-    ) -> Result<Self, tonic::transport::Error> {
-        let users = connect_lazy(&upstreams.users_url, client)?;
-        let products = connect_lazy(&upstreams.products_url, client)?;
-        let payments = connect_lazy(&upstreams.payments_url, client)?;
-        let cart = connect_lazy(&upstreams.cart_url, client)?;
+    ) -> Result<Self, UpstreamError> {
+        let users = Upstream::connect(&upstreams.users_url, client)?;
+        let products = Upstream::connect(&upstreams.products_url, client)?;
+        let payments = Upstream::connect(&upstreams.payments_url, client)?;
+        let cart = Upstream::connect(&upstreams.cart_url, client)?;
         let tokens =
             ServiceTokens::new(users.clone(), credentials.client_id.clone(), credentials.client_secret.clone());
-        let as_orders =
-            |channel: &tonic::transport::Channel| MeshChannel::with_service_tokens(channel.clone(), tokens.clone());
+        let as_orders = |channel: &Upstream| MeshChannel::with_service_tokens(channel.clone(), tokens.clone());
         Ok(Self {
             products: ProductServiceClient::new(as_orders(&products)),
             payments: PaymentServiceClient::new(as_orders(&payments)),

@@ -181,11 +181,17 @@ pub struct ClientConfig {
     /// Longest time one outgoing call may take when no deadline is inherited, in milliseconds.
     #[arg(long, env = "GRPC_CALL_TIMEOUT_MS", default_value_t = 10_000)]
     pub call_timeout_ms: u64,
+
+    /// How often an upstream's host name is resolved again and each of its
+    /// addresses' health checked, in milliseconds: new replicas get calls
+    /// within this, and gone ones stop getting them.
+    #[arg(long, env = "GRPC_RESOLVE_INTERVAL_MS", default_value_t = 5_000)]
+    pub resolve_interval_ms: u64,
 }
 
 impl Default for ClientConfig {
     fn default() -> Self {
-        Self { connect_timeout_ms: 2_000, call_timeout_ms: 10_000 }
+        Self { connect_timeout_ms: 2_000, call_timeout_ms: 10_000, resolve_interval_ms: 5_000 }
     }
 }
 

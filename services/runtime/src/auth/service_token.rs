@@ -10,9 +10,9 @@ use std::{
 use http::HeaderValue;
 use shop_proto::users::v1::{IssueServiceTokenRequest, user_service_client::UserServiceClient};
 use tokio::sync::Mutex;
-use tonic::{Status, transport::Channel};
+use tonic::Status;
 
-use crate::secret::Secret;
+use crate::{grpc::Upstream, secret::Secret};
 
 /// Renew this long before the token expires, so that a token sent is never
 /// about to expire in flight.
@@ -27,7 +27,7 @@ pub struct ServiceTokens {
 }
 
 struct Inner {
-    users: UserServiceClient<Channel>,
+    users: UserServiceClient<Upstream>,
     client_id: String,
     client_secret: Secret,
     cached: Mutex<Option<CachedToken>>,
@@ -46,10 +46,10 @@ impl std::fmt::Debug for ServiceTokens {
 
 impl ServiceTokens {
     /// A source that asks the users service behind `users` for tokens.
-    pub fn new(users: Channel, client_id: impl Into<String>, client_secret: Secret) -> Self {
+    pub fn new(users: impl Into<Upstream>, client_id: impl Into<String>, client_secret: Secret) -> Self {
         Self {
             inner: Arc::new(Inner {
-                users: UserServiceClient::new(users),
+                users: UserServiceClient::new(users.into()),
                 client_id: client_id.into(),
                 client_secret,
                 cached: Mutex::new(None),

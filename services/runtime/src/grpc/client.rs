@@ -4,35 +4,20 @@
 
 use std::{
     task::{Context, Poll},
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use futures::{FutureExt, future::BoxFuture};
-use tonic::{
-    Code, Status,
-    body::Body,
-    transport::{Channel, Endpoint},
-};
+use tonic::{Code, Status, body::Body};
 use tower::Service;
 use tracing::{Instrument, Span};
 
-use super::{deadline, observe, trace};
-use crate::{auth::ServiceTokens, config::ClientConfig, telemetry::inject_context};
+use super::{Upstream, deadline, observe, trace};
+use crate::{auth::ServiceTokens, telemetry::inject_context};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A channel to `url` that connects on first use and reconnects by itself.
-pub fn connect_lazy(url: &str, config: &ClientConfig) -> Result<Channel, tonic::transport::Error> {
-    Ok(Endpoint::from_shared(url.to_owned())?
-        .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-        .timeout(Duration::from_millis(config.call_timeout_ms))
-        .tcp_nodelay(true)
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .keep_alive_while_idle(true)
-        .connect_lazy())
-}
-
-/// A [`Channel`] that adds, on every call: a client span (with the final
+/// An [`Upstream`] channel that adds, on every call: a client span (with the final
 /// status) and the W3C trace context; `grpc-timeout` with what is left of the
 /// current deadline (failing with DEADLINE_EXCEEDED once none is left, without
 /// waiting for the server to say so); and, when built with
@@ -40,20 +25,20 @@ pub fn connect_lazy(url: &str, config: &ClientConfig) -> Result<Channel, tonic::
 /// the request already carries an `authorization` value.
 #[derive(Clone, Debug)]
 pub struct MeshChannel {
-    channel: Channel,
+    channel: Upstream,
     tokens: Option<ServiceTokens>,
 }
 
 impl MeshChannel {
     /// Calls with whatever credentials each request carries (the edge
     /// forwards the end user's token this way).
-    pub fn new(channel: Channel) -> Self {
-        Self { channel, tokens: None }
+    pub fn new(channel: impl Into<Upstream>) -> Self {
+        Self { channel: channel.into(), tokens: None }
     }
 
     /// Calls as this service, with tokens from `tokens`.
-    pub fn with_service_tokens(channel: Channel, tokens: ServiceTokens) -> Self {
-        Self { channel, tokens: Some(tokens) }
+    pub fn with_service_tokens(channel: impl Into<Upstream>, tokens: ServiceTokens) -> Self {
+        Self { channel: channel.into(), tokens: Some(tokens) }
     }
 }
 
@@ -100,7 +85,7 @@ impl Service<http::Request<Body>> for MeshChannel {
             // CANCELLED; past the deadline, it is DEADLINE_EXCEEDED either way.
             match tokio::time::timeout_at(deadline.into(), call).await {
                 Ok(Ok(response)) => Ok(observe::client_response(response, Span::current())),
-                Ok(Err(error)) if Instant::now() < deadline => Err(error.into()),
+                Ok(Err(error)) if Instant::now() < deadline => Err(error),
                 Ok(Err(_)) | Err(_) => {
                     observe::client_status(Span::current(), Code::DeadlineExceeded);
                     Err(Status::deadline_exceeded("deadline exceeded waiting for the response").into())

@@ -8,13 +8,14 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use tonic::{Code, transport::Channel};
+use tonic::Code;
 use tonic_health::{
     ServingStatus,
     pb::{HealthCheckRequest, health_check_response, health_client::HealthClient},
     server::HealthReporter,
 };
 
+use super::Upstream;
 use crate::{db::Db, shutdown::Shutdown};
 
 /// How long one dependency check may take before it counts as failed.
@@ -32,7 +33,7 @@ pub enum Dependency {
         /// The health service name to ask about (`""`: the server as a whole).
         service: &'static str,
         /// A channel to it.
-        channel: Channel,
+        channel: Upstream,
     },
 }
 
@@ -55,7 +56,7 @@ pub enum Unhealthy {
 
 impl Dependency {
     /// Another service, judged by its overall status.
-    pub fn service(name: &'static str, channel: Channel) -> Self {
+    pub fn service(name: &'static str, channel: Upstream) -> Self {
         Self::Service { name, service: "", channel }
     }
 

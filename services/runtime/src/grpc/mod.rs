@@ -3,15 +3,18 @@
 
 mod client;
 pub mod deadline;
+mod discovery;
 mod health;
 mod observe;
 mod run;
 mod server;
 pub mod status;
 mod trace;
+mod upstream;
 
-pub use client::{MeshChannel, connect_lazy};
+pub use client::MeshChannel;
 pub use health::{Dependency, Unhealthy};
 pub use observe::code_name;
 pub use run::{RunError, bind_and_serve};
 pub use server::{GrpcServer, Listeners, ServeError};
+pub use upstream::{Upstream, UpstreamError};

@@ -1,0 +1,156 @@
+//! Following a service's name: resolve it every interval, keep in rotation
+//! each address whose grpc.health.v1 says SERVING, and tell the balancer what
+//! changed. Checking each address, as gRPC's own client-side health checking
+//! does, keeps calls away from an address that resolves but does not serve
+//! (`localhost`'s `::1` when the server listens on IPv4 only; a replica still
+//! starting, or draining after SIGTERM). When the name fails to resolve (a
+//! DNS hiccup), the addresses in rotation are kept and re-checked.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    net::SocketAddr,
+    sync::{
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use futures::future::join_all;
+use tokio::sync::{mpsc::Sender, watch};
+use tonic::transport::{Channel, Endpoint, channel::Change};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+
+use super::upstream::EndpointTemplate;
+
+/// How long one address's health check may take.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// How soon to look again while no address is in rotation.
+const EMPTY_RETRY: Duration = Duration::from_millis(500);
+
+/// The addresses of one service that calls are spread over.
+#[derive(Debug)]
+pub(super) struct Rotation {
+    target: String,
+    members: AtomicUsize,
+    // Why nothing is in rotation, for the UNAVAILABLE callers get meanwhile.
+    problem: Mutex<String>,
+    // True once the first round has finished: calls made before then wait for it.
+    settled: watch::Sender<bool>,
+}
+
+impl Rotation {
+    pub(super) fn new(target: String) -> Self {
+        Self {
+            target,
+            members: AtomicUsize::new(0),
+            problem: Mutex::new("not resolved yet".to_owned()),
+            settled: watch::Sender::new(false),
+        }
+    }
+
+    /// Whether the first round has finished.
+    pub(super) fn is_settled(&self) -> bool {
+        *self.settled.borrow()
+    }
+
+    /// Waits until the first round has finished.
+    pub(super) async fn settled(&self) {
+        // The sender lives in `self`, so the wait cannot fail.
+        let _ = self.settled.subscribe().wait_for(|settled| *settled).await;
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.members.load(Ordering::Acquire) == 0
+    }
+
+    pub(super) fn describe_empty(&self) -> String {
+        let problem = self.problem.lock().map(|p| p.clone()).unwrap_or_default();
+        format!("no address of {} is serving: {problem}", self.target)
+    }
+
+    fn set(&self, members: usize, problem: String) {
+        if let Ok(mut slot) = self.problem.lock() {
+            *slot = problem;
+        }
+        self.members.store(members, Ordering::Release);
+        self.settled.send_replace(true);
+    }
+}
+
+/// Follows `rotation.target` until the balancer behind `changes` is gone.
+pub(super) async fn follow(
+    rotation: std::sync::Arc<Rotation>,
+    template: EndpointTemplate,
+    changes: Sender<Change<SocketAddr, Endpoint>>,
+    interval: Duration,
+) {
+    let mut probes: BTreeMap<SocketAddr, HealthClient<Channel>> = BTreeMap::new();
+    let mut members = BTreeSet::new();
+    let mut resolve_error: Option<String> = None;
+    loop {
+        let candidates = match tokio::net::lookup_host(&rotation.target).await {
+            Ok(found) => {
+                resolve_error = None;
+                found.collect::<BTreeSet<_>>()
+            }
+            Err(error) => {
+                if resolve_error.is_none() {
+                    tracing::warn!(target_name = %rotation.target, %error, kept = ?members, "cannot resolve upstream");
+                }
+                resolve_error = Some(format!("cannot resolve it: {error}"));
+                members.clone()
+            }
+        };
+        probes.retain(|address, _| candidates.contains(address));
+        for address in &candidates {
+            probes.entry(*address).or_insert_with(|| HealthClient::new(template.at(*address).connect_lazy()));
+        }
+        let checks =
+            join_all(probes.iter().map(|(address, probe)| async move { (*address, check(probe).await) })).await;
+        let serving: BTreeSet<SocketAddr> = checks.iter().filter(|(_, r)| r.is_ok()).map(|(a, _)| *a).collect();
+        let refused: Vec<String> =
+            checks.iter().filter_map(|(address, r)| r.as_ref().err().map(|why| format!("{address}: {why}"))).collect();
+
+        for gone in members.difference(&serving) {
+            if changes.send(Change::Remove(*gone)).await.is_err() {
+                return;
+            }
+        }
+        for new in serving.difference(&members) {
+            if changes.send(Change::Insert(*new, template.at(*new))).await.is_err() {
+                return;
+            }
+        }
+        if serving != members {
+            tracing::info!(target_name = %rotation.target, serving = ?serving, not_serving = ?refused, "upstream rotation changed");
+        }
+        let problem = match resolve_error.clone() {
+            Some(error) => error,
+            None if candidates.is_empty() => "it resolves to no address".to_owned(),
+            None => refused.join(", "),
+        };
+        rotation.set(serving.len(), problem);
+        members = serving;
+
+        let pause = if members.is_empty() { interval.min(EMPTY_RETRY) } else { interval };
+        tokio::select! {
+            () = changes.closed() => return,
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+/// Whether the server at the other end of `probe` says SERVING overall.
+async fn check(probe: &HealthClient<Channel>) -> Result<(), String> {
+    let mut probe = probe.clone();
+    match tokio::time::timeout(CHECK_TIMEOUT, probe.check(HealthCheckRequest { service: String::new() })).await {
+        Err(_) => Err("no answer in time".to_owned()),
+        Ok(Err(status)) => Err(format!("{:?}", status.code())),
+        Ok(Ok(response)) => match ServingStatus::try_from(response.into_inner().status) {
+            Ok(ServingStatus::Serving) => Ok(()),
+            Ok(other) => Err(other.as_str_name().to_owned()),
+            Err(_) => Err("unknown status".to_owned()),
+        },
+    }
+}
