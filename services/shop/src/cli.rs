@@ -24,6 +24,9 @@ pub enum Command {
     /// (what `up` starts for each child; the same as its own binary).
     #[command(subcommand)]
     Serve(Component),
+    /// Check one component's health, for container health checks: exit 0
+    /// when healthy, 1 with the reason otherwise.
+    Probe(crate::probe::ProbeArgs),
 }
 
 /// One runnable component.

@@ -3,6 +3,7 @@
 //! data dir. The same binary runs a single component with `shop serve <name>`.
 
 pub mod cli;
+mod probe;
 mod secrets;
 mod supervisor;
 mod up;
@@ -18,6 +19,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         None => up(cli.up).await,
         Some(Command::Up(args)) => up(args).await,
         Some(Command::Serve(component)) => serve(component).await,
+        Some(Command::Probe(args)) => probe::probe(args).await,
     }
 }
 

@@ -38,15 +38,15 @@ impl Http {
 
 struct Launcher {
     child: Child,
-    edge: String,
+    ports: launch::Ports,
 }
 
 impl Launcher {
     fn start(data_dir: &Path, http: &Http) -> Self {
-        let (mut command, edge) = launch::shop(data_dir);
+        let (mut command, ports) = launch::shop(data_dir);
         let child =
             command.env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("shop starts");
-        let launcher = Self { child, edge };
+        let launcher = Self { child, ports };
         let deadline = Instant::now() + Duration::from_secs(60);
         while http.send(http.client.get(launcher.url("/readyz"))).is_none_or(|(status, _)| status != 200) {
             assert!(Instant::now() < deadline, "the mesh did not become ready");
@@ -56,7 +56,7 @@ impl Launcher {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.edge)
+        format!("{}{path}", self.ports.edge)
     }
 
     fn children(&self) -> Vec<u32> {
@@ -76,6 +76,12 @@ impl Launcher {
         signal::kill(Pid::from_raw(i32::try_from(self.child.id()).unwrap()), signal::Signal::SIGTERM).unwrap();
         self.child.wait().unwrap()
     }
+}
+
+/// `shop probe <args>`: whether it succeeded, and what it printed.
+fn probe(args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shop")).arg("probe").args(args).output().unwrap();
+    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 #[test]
@@ -99,8 +105,20 @@ fn the_mesh_starts_serves_stops_and_keeps_its_secrets_across_restarts() {
     let (status, admin) = http.send(http.client.post(first.url("/api/v1/users/login")).json(&admin)).unwrap();
     assert_eq!((status, admin["user"]["role"].as_str()), (200, Some("admin")), "{admin}");
 
+    // The container health check: the binary itself asks.
+    let users = format!("grpc://127.0.0.1:{}", first.ports.users);
+    assert_eq!(probe(&[&users]), (true, String::new()), "users is SERVING");
+    assert_eq!(probe(&[&users, "--service", "shop.users.v1.UserService"]), (true, String::new()));
+    assert_eq!(probe(&[&first.url("/readyz")]), (true, String::new()), "the edge is ready");
+    let (healthy, why) = probe(&[&users, "--service", "shop.no.such.Service"]);
+    assert!(!healthy && why.contains("NOT_FOUND"), "an unknown service is not healthy: {why}");
+    let (healthy, why) = probe(&[&first.url("/no-such-page")]);
+    assert!(!healthy && why.contains("404"), "a 404 is not healthy: {why}");
+
     let status = first.stop();
     assert!(status.success(), "SIGTERM stops the mesh cleanly: {status}");
+    let (healthy, why) = probe(&[&users]);
+    assert!(!healthy && why.starts_with("error: "), "a stopped service is not healthy: {why}");
     for child in children {
         assert!(!Path::new(&format!("/proc/{child}")).exists(), "child {child} stopped with the launcher");
     }

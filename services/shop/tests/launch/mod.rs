@@ -2,9 +2,19 @@
 
 use std::{net::TcpListener, path::Path, process::Command};
 
+/// Where the launched components listen.
+#[derive(Clone, Debug)]
+pub struct Ports {
+    /// The edge's base URL.
+    pub edge: String,
+    /// The users service's gRPC port.
+    #[allow(dead_code, reason = "only some test binaries probe a service directly")]
+    pub users: u16,
+}
+
 /// `shop` with `data_dir` and free ports for every component, without an
-/// admin password from the environment; and the edge's base URL.
-pub fn shop(data_dir: &Path) -> (Command, String) {
+/// admin password from the environment; and where they listen.
+pub fn shop(data_dir: &Path) -> (Command, Ports) {
     let ports = mesh_ports();
     let mut command = Command::new(env!("CARGO_BIN_EXE_shop"));
     command
@@ -12,7 +22,8 @@ pub fn shop(data_dir: &Path) -> (Command, String) {
         .args(["--edge-port", &ports[0], "--users-port", &ports[1], "--products-port", &ports[2]])
         .args(["--cart-port", &ports[3], "--orders-port", &ports[4], "--payments-port", &ports[5]])
         .env_remove("SHOP_ADMIN_PASSWORD");
-    (command, format!("http://127.0.0.1:{}", ports[0]))
+    let users = ports[1].parse().expect("a port");
+    (command, Ports { edge: format!("http://127.0.0.1:{}", ports[0]), users })
 }
 
 /// A free port whose metrics neighbour (port + 10) is free too, chosen below

@@ -31,7 +31,7 @@ impl Mesh {
         let data = tempfile::tempdir().unwrap();
         let log_file = data.path().join("mesh.log");
         let log = std::fs::File::create(&log_file).unwrap();
-        let (mut command, edge) = crate::launch::shop(data.path());
+        let (mut command, crate::launch::Ports { edge, .. }) = crate::launch::shop(data.path());
         let child = command
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", otlp_endpoint)
             .env("OTEL_BSP_SCHEDULE_DELAY", "100")
