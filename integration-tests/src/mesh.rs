@@ -136,8 +136,10 @@ impl TestMesh {
             admin: AdminSeedConfig {
                 admin_email: Some(ADMIN_EMAIL.into()),
                 admin_password: Some(Secret::new(ADMIN_PASSWORD)),
+                admin_password_file: None,
             },
             service_clients: format!("{SERVICE_CLIENT_ID}={SERVICE_CLIENT_SECRET}").parse().expect("service clients"),
+            service_clients_file: None,
             serve: serve_config(),
             telemetry: TelemetryConfig::default(),
         };
@@ -192,10 +194,7 @@ impl TestMesh {
             },
             database: DatabaseConfig::new(databases.create("orders").await),
             auth: public_key.clone(),
-            credentials: ServiceCredentialsConfig {
-                client_id: SERVICE_CLIENT_ID.into(),
-                client_secret: Secret::new(SERVICE_CLIENT_SECRET),
-            },
+            credentials: ServiceCredentialsConfig::new(SERVICE_CLIENT_ID, Secret::new(SERVICE_CLIENT_SECRET)),
             client: ClientConfig::default(),
             saga: shop_orders::config::SagaConfig {
                 saga_lease_secs: SAGA_LEASE.as_secs(),

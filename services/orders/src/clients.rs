@@ -8,7 +8,7 @@ use shop_proto::{
 use shop_runtime::{
     auth::ServiceTokens,
     config::{ClientConfig, ServiceCredentialsConfig},
-    grpc::{Dependency, MeshChannel, Upstream, UpstreamError},
+    grpc::{Dependency, MeshChannel, Upstream},
 };
 
 use crate::config::Upstreams;
@@ -32,13 +32,12 @@ impl Downstreams {
         upstreams: &Upstreams,
         credentials: &ServiceCredentialsConfig,
         client: &ClientConfig,
-    ) -> Result<Self, UpstreamError> {
+    ) -> anyhow::Result<Self> {
         let users = Upstream::connect(&upstreams.users_url, client)?;
         let products = Upstream::connect(&upstreams.products_url, client)?;
         let payments = Upstream::connect(&upstreams.payments_url, client)?;
         let cart = Upstream::connect(&upstreams.cart_url, client)?;
-        let tokens =
-            ServiceTokens::new(users.clone(), credentials.client_id.clone(), credentials.client_secret.clone());
+        let tokens = ServiceTokens::new(users.clone(), credentials.client_id.clone(), credentials.secret()?);
         let as_orders = |channel: &Upstream| MeshChannel::with_service_tokens(channel.clone(), tokens.clone());
         Ok(Self {
             products: ProductServiceClient::new(as_orders(&products)),

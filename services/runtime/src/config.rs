@@ -6,7 +6,8 @@ use std::{path::PathBuf, time::Duration};
 
 use crate::{
     auth::{KeyError, TokenVerifier},
-    secret::Secret,
+    db::DbError,
+    secret::{Secret, SecretFileError, read_secret_file, value_or_file},
 };
 
 /// How logs are written.
@@ -82,12 +83,33 @@ pub struct DatabaseConfig {
     /// Longest wait for a pooled connection, in seconds.
     #[arg(long = "database-timeout-secs", env = "DATABASE_TIMEOUT_SECS", default_value_t = 5)]
     pub timeout_secs: u64,
+
+    /// A file holding the PostgreSQL password, for a `DATABASE_URL` without one
+    /// (a mounted secret).
+    #[arg(long = "database-password-file", env = "DATABASE_PASSWORD_FILE")]
+    pub password_file: Option<PathBuf>,
 }
 
 impl DatabaseConfig {
     /// A config for `url` with the default pool settings.
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: Secret::new(url), pool_size: 10, timeout_secs: 5 }
+        Self { url: Secret::new(url), pool_size: 10, timeout_secs: 5, password_file: None }
+    }
+
+    /// `DATABASE_URL`, with the password from `DATABASE_PASSWORD_FILE` when
+    /// one is named (PostgreSQL only; the file wins over a password in the URL).
+    pub fn connection_url(&self) -> Result<Secret, DbError> {
+        let Some(file) = &self.password_file else {
+            return Ok(self.url.clone());
+        };
+        let password = read_secret_file(file).map_err(|e| DbError::PasswordFile(e.to_string()))?;
+        let mut url = url::Url::parse(self.url.expose())
+            .ok()
+            .filter(|url| matches!(url.scheme(), "postgres" | "postgresql") && url.has_host())
+            .ok_or_else(|| DbError::PasswordFile("needs a postgres:// DATABASE_URL with a host".to_owned()))?;
+        url.set_password(Some(password.expose()))
+            .map_err(|()| DbError::PasswordFile("DATABASE_URL cannot take a password".to_owned()))?;
+        Ok(Secret::new(String::from(url)))
     }
 
     /// The pool wait limit.
@@ -167,8 +189,32 @@ pub struct ServiceCredentialsConfig {
     pub client_id: String,
 
     /// The matching secret.
-    #[arg(long, env = "SERVICE_CLIENT_SECRET")]
-    pub client_secret: Secret,
+    #[arg(
+        long,
+        env = "SERVICE_CLIENT_SECRET",
+        hide_env_values = true,
+        required_unless_present = "client_secret_file",
+        conflicts_with = "client_secret_file"
+    )]
+    pub client_secret: Option<Secret>,
+
+    /// A file holding the secret.
+    #[arg(long, env = "SERVICE_CLIENT_SECRET_FILE")]
+    pub client_secret_file: Option<PathBuf>,
+}
+
+impl ServiceCredentialsConfig {
+    /// Credentials given directly.
+    pub fn new(client_id: impl Into<String>, client_secret: Secret) -> Self {
+        Self { client_id: client_id.into(), client_secret: Some(client_secret), client_secret_file: None }
+    }
+
+    /// The secret, given or read from its file.
+    pub fn secret(&self) -> Result<Secret, SecretFileError> {
+        let secret = value_or_file(self.client_secret.as_ref(), self.client_secret_file.as_deref())?;
+        // clap requires one of the two.
+        Ok(secret.unwrap_or_else(|| Secret::new("")))
+    }
 }
 
 /// Outgoing gRPC calls.
@@ -202,5 +248,40 @@ pub fn currency_code(value: &str) -> Result<String, String> {
         Ok(value.to_owned())
     } else {
         Err("an ISO 4217 code: three upper-case letters, e.g. USD".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_file_completes_a_postgres_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("postgres-password");
+        std::fs::write(&file, "p@ss/word\n").unwrap();
+        let config = DatabaseConfig {
+            password_file: Some(file),
+            ..DatabaseConfig::new("postgres://shop@postgres:5432/users?sslmode=disable")
+        };
+        assert_eq!(
+            config.connection_url().unwrap().expose(),
+            "postgres://shop:p%40ss%2Fword@postgres:5432/users?sslmode=disable"
+        );
+    }
+
+    #[test]
+    fn a_password_file_needs_a_postgres_url_and_a_readable_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("postgres-password");
+        std::fs::write(&file, "secret").unwrap();
+        let sqlite = DatabaseConfig { password_file: Some(file), ..DatabaseConfig::new("sqlite://users.db") };
+        assert!(sqlite.connection_url().unwrap_err().to_string().starts_with("DATABASE_PASSWORD_FILE"));
+        let missing = DatabaseConfig {
+            password_file: Some(dir.path().join("nope")),
+            ..DatabaseConfig::new("postgres://shop@db/users")
+        };
+        assert!(missing.connection_url().unwrap_err().to_string().contains("nope"));
+        assert_eq!(DatabaseConfig::new("sqlite://u.db").connection_url().unwrap().expose(), "sqlite://u.db");
     }
 }

@@ -17,5 +17,5 @@ pub mod telemetry;
 pub mod time;
 pub mod validation;
 
-pub use secret::Secret;
+pub use secret::{Secret, SecretFileError};
 pub use shutdown::Shutdown;

@@ -27,6 +27,15 @@ pub enum Command {
     /// Check one component's health, for container health checks: exit 0
     /// when healthy, 1 with the reason otherwise.
     Probe(crate::probe::ProbeArgs),
+    /// Write every secret a deployment needs into a directory, keeping those
+    /// already there: the token key pair, the admin and PostgreSQL passwords,
+    /// the service client secrets (compose's init service; the Kubernetes dev
+    /// overlay's Secrets).
+    GenerateSecrets {
+        /// The directory.
+        #[arg(long, env = "SHOP_SECRETS_DIR")]
+        dir: PathBuf,
+    },
 }
 
 /// One runnable component.

@@ -20,6 +20,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Up(args)) => up(args).await,
         Some(Command::Serve(component)) => serve(component).await,
         Some(Command::Probe(args)) => probe::probe(args).await,
+        Some(Command::GenerateSecrets { dir }) => {
+            let created = secrets::generate_deployment_secrets(&dir)
+                .map_err(|e| anyhow::anyhow!("generating secrets in {}: {e}", dir.display()))?;
+            println!(
+                "secrets in {}: created {}",
+                dir.display(),
+                if created.is_empty() { "none".to_owned() } else { created.join(", ") }
+            );
+            Ok(())
+        }
     }
 }
 

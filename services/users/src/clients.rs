@@ -29,6 +29,13 @@ impl ServiceClients {
         }
     }
 
+    /// These clients and `other`'s; `other` wins for an id in both.
+    pub fn merged(&self, other: ServiceClients) -> Self {
+        let mut clients = (*self.0).clone();
+        clients.extend(Arc::unwrap_or_clone(other.0));
+        Self(Arc::new(clients))
+    }
+
     /// How many clients are configured.
     pub fn len(&self) -> usize {
         self.0.len()

@@ -3,9 +3,10 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use shop_runtime::{
-    Secret,
+    Secret, SecretFileError,
     auth::KeyError,
     config::{DatabaseConfig, ServeConfig, TelemetryConfig},
+    secret::{read_secret_file, value_or_file},
 };
 
 use crate::clients::ServiceClients;
@@ -34,6 +35,10 @@ pub struct Config {
     /// (secrets of at least 16 characters).
     #[arg(long, env = "SERVICE_CLIENTS", default_value = "", hide_env_values = true)]
     pub service_clients: ServiceClients,
+
+    /// A file holding more of them, in the same form (a mounted secret).
+    #[arg(long, env = "SERVICE_CLIENTS_FILE")]
+    pub service_clients_file: Option<PathBuf>,
 
     #[command(flatten)]
     pub serve: ServeConfig,
@@ -110,10 +115,42 @@ impl TokenTtls {
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct AdminSeedConfig {
     /// Email of the admin account to create (or promote) at start-up.
-    #[arg(long, env = "SHOP_ADMIN_EMAIL", requires = "admin_password")]
+    #[arg(long, env = "SHOP_ADMIN_EMAIL", requires = "admin_password_source")]
     pub admin_email: Option<String>,
 
     /// Its password, used only when the account is created.
-    #[arg(long, env = "SHOP_ADMIN_PASSWORD", hide_env_values = true, requires = "admin_email")]
+    #[arg(
+        long,
+        env = "SHOP_ADMIN_PASSWORD",
+        hide_env_values = true,
+        requires = "admin_email",
+        group = "admin_password_source"
+    )]
     pub admin_password: Option<Secret>,
+
+    /// A file holding the password.
+    #[arg(long, env = "SHOP_ADMIN_PASSWORD_FILE", requires = "admin_email", group = "admin_password_source")]
+    pub admin_password_file: Option<PathBuf>,
+}
+
+impl AdminSeedConfig {
+    /// The admin's email and password, when an admin is to be seeded.
+    pub fn load(&self) -> Result<Option<(String, Secret)>, SecretFileError> {
+        let password = value_or_file(self.admin_password.as_ref(), self.admin_password_file.as_deref())?;
+        Ok(self.admin_email.clone().zip(password))
+    }
+}
+
+impl Config {
+    /// `SERVICE_CLIENTS` and those in `SERVICE_CLIENTS_FILE`.
+    pub fn service_clients(&self) -> anyhow::Result<ServiceClients> {
+        let Some(file) = &self.service_clients_file else {
+            return Ok(self.service_clients.clone());
+        };
+        let from_file: ServiceClients = read_secret_file(file)?
+            .expose()
+            .parse()
+            .map_err(|why| anyhow::anyhow!("SERVICE_CLIENTS_FILE {}: {why}", file.display()))?;
+        Ok(self.service_clients.merged(from_file))
+    }
 }

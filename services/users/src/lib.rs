@@ -70,11 +70,11 @@ impl AppState {
             verifier,
             signer: Arc::new(signer),
             passwords: Passwords::new().await.context("preparing password hashing")?,
-            clients: config.service_clients.clone(),
+            clients: config.service_clients()?,
             ttls: config.tokens.clone(),
         };
-        if let (Some(email), Some(password)) = (&config.admin.admin_email, &config.admin.admin_password) {
-            accounts::seed_admin(&state, email, password.expose()).await.context("seeding the admin account")?;
+        if let Some((email, password)) = config.admin.load()? {
+            accounts::seed_admin(&state, &email, password.expose()).await.context("seeding the admin account")?;
         }
         Ok(state)
     }

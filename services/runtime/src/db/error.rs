@@ -8,6 +8,9 @@ pub enum DbError {
     /// `DATABASE_URL` has a scheme we do not serve.
     #[error("DATABASE_URL must start with sqlite:// (a file, not :memory:) or postgres://")]
     UnsupportedUrl,
+    /// `DATABASE_PASSWORD_FILE` cannot be used.
+    #[error("DATABASE_PASSWORD_FILE: {0}")]
+    PasswordFile(String),
     /// Building the pool failed.
     #[error("cannot build the connection pool: {0}")]
     Pool(String),

@@ -45,7 +45,7 @@ impl Db {
     /// Builds the pool for the configured URL. Connections open lazily; call
     /// [`Db::migrate`] or [`Db::ping`] to find out now whether it works.
     pub async fn connect(config: &DatabaseConfig) -> Result<Self, DbError> {
-        match DatabaseUrl::parse(config.url.expose())? {
+        match DatabaseUrl::parse(config.connection_url()?.expose())? {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     tokio::fs::create_dir_all(dir).await?;
