@@ -3,6 +3,7 @@
 //! and the request's remaining deadline downstream.
 
 pub mod auth;
+mod browser;
 pub mod config;
 pub mod error;
 pub mod graphql;
@@ -32,6 +33,7 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(rest::router())
         .merge(graphql::router(graphql::schema(state.clone())))
+        .merge(browser::asset_routes())
         .route("/healthz", get(rest::healthz))
         .route("/readyz", get(rest::readyz))
         .route("/metrics", get(metrics::exposition))

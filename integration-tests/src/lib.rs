@@ -57,3 +57,7 @@ macro_rules! mesh_tests {
         }
     )*};
 }
+
+/// The deployment tests' tools, for the `deploy` test binary.
+#[cfg(feature = "deploy")]
+pub use {chromiumoxide, yaml_serde};

@@ -8,16 +8,13 @@ mod observe;
 mod orders;
 mod users;
 
-use async_graphql::{
-    Context, Data, MergedObject, MergedSubscription, Schema,
-    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
-};
+use async_graphql::{Context, Data, MergedObject, MergedSubscription, Schema, http::ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::{
     Router,
     extract::{State, WebSocketUpgrade},
     http::{HeaderMap, HeaderValue, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 
@@ -62,13 +59,9 @@ fn builder(limits: &HttpLimits) -> async_graphql::SchemaBuilder<Query, Mutation,
 /// subscriptions (graphql-transport-ws, and the older graphql-ws).
 pub fn router(schema: ShopSchema) -> Router<AppState> {
     Router::new()
-        .route("/graphql", get(graphiql).post(execute))
+        .route("/graphql", get(crate::browser::graphiql).post(execute))
         .route("/graphql/ws", get(subscriptions))
         .layer(axum::Extension(schema))
-}
-
-async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").finish())
 }
 
 async fn subscriptions(

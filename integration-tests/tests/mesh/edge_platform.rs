@@ -36,6 +36,8 @@ mesh_tests! {
         ] {
             assert!(doc.body["paths"][path][method].is_object(), "{method} {path} is documented");
         }
+        assert_eq!(doc.body["info"]["title"], "Shop mesh REST API", "the document describes this API");
+        assert_eq!(doc.body["tags"].as_array().map(Vec::len), Some(4), "{}", doc.body["tags"]);
         assert_eq!(doc.body["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
         let product = &doc.body["components"]["schemas"]["Product"]["properties"];
         assert_eq!(product["price"]["$ref"], "#/components/schemas/Money");
@@ -43,15 +45,40 @@ mesh_tests! {
         let checkout = &doc.body["paths"]["/api/v1/orders"]["post"];
         let key = checkout["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "Idempotency-Key").unwrap();
         assert_eq!((key["in"].as_str(), key["required"].as_bool()), (Some("header"), Some(true)));
-        let docs = mesh.http.raw().get(mesh.http.url("/api/v1/docs")).send().await.unwrap();
-        assert_eq!(docs.status().as_u16(), 200);
-        assert!(docs.text().await.unwrap().contains("/api/v1/openapi.json"));
+        let start = mesh.http.raw().get(mesh.http.url("/api/v1/docs/assets/docs-start.js")).send().await.unwrap();
+        assert!(start.text().await.unwrap().contains("\"/api/v1/openapi.json\""), "the docs page reads this document");
     }
 
-    async fn graphiql_is_served_on_get(mesh) {
-        let page = mesh.http.raw().get(mesh.http.url("/graphql")).send().await.unwrap();
-        assert_eq!(page.status().as_u16(), 200);
-        assert!(page.text().await.unwrap().to_lowercase().contains("graphiql"));
+    async fn graphiql_and_the_docs_load_everything_from_the_edge_itself(mesh) {
+        for (page, title) in [("/graphql", "GraphiQL"), ("/api/v1/docs", "REST API")] {
+            let response = mesh.http.raw().get(mesh.http.url(page)).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200, "{page}");
+            let policy = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+            assert!(policy.starts_with("default-src 'self'; script-src 'self';"), "{page}: {policy}");
+            let html = response.text().await.unwrap();
+            assert!(html.contains(title), "{page}");
+            let links: Vec<&str> = html
+                .split(['"', '\''])
+                .filter(|part| part.starts_with('/') || part.starts_with("http"))
+                .collect();
+            assert!(links.len() >= 3, "{page} loads its scripts and styles: {links:?}");
+            for link in links {
+                assert!(link.starts_with('/'), "{page} loads {link} from elsewhere");
+                let asset = mesh.http.raw().get(mesh.http.url(link)).send().await.unwrap();
+                assert_eq!(asset.status().as_u16(), 200, "{link}");
+                let kind = asset.headers()["content-type"].to_str().unwrap().to_owned();
+                assert!(kind.starts_with("text/javascript") || kind.starts_with("text/css"), "{link}: {kind}");
+                let etag = asset.headers()["etag"].clone();
+                let again = mesh.http.raw().get(mesh.http.url(link)).header("if-none-match", etag).send().await.unwrap();
+                assert_eq!(again.status().as_u16(), 304, "{link} revalidates without a body");
+            }
+        }
+        let zipped = mesh.http.raw().get(mesh.http.url("/graphql/assets/graphiql.min.js"))
+            .header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(zipped.headers()["content-encoding"], "gzip");
+        let missing = mesh.http.get("/graphql/assets/nope.js", None).await;
+        missing.expect_status(404);
+        assert_eq!(missing.content_type, "application/problem+json");
     }
 
     async fn readiness_follows_the_downstreams(mesh) {

@@ -122,7 +122,12 @@ impl DatabaseConfig {
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct AuthConfig {
     /// The Ed25519 public key (PEM, SubjectPublicKeyInfo) that verifies access tokens.
-    #[arg(long, env = "JWT_PUBLIC_KEY", conflicts_with = "jwt_public_key_file")]
+    #[arg(
+        long,
+        env = "JWT_PUBLIC_KEY",
+        conflicts_with = "jwt_public_key_file",
+        required_unless_present = "jwt_public_key_file"
+    )]
     pub jwt_public_key: Option<String>,
 
     /// A file holding that PEM.

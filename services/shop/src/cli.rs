@@ -22,8 +22,7 @@ pub enum Command {
     Up(UpArgs),
     /// Run one component in this process, configured by flags and env
     /// (what `up` starts for each child; the same as its own binary).
-    #[command(subcommand)]
-    Serve(Component),
+    Serve(ServeArgs),
     /// Check one component's health, for container health checks: exit 0
     /// when healthy, 1 with the reason otherwise.
     Probe(crate::probe::ProbeArgs),
@@ -36,6 +35,18 @@ pub enum Command {
         #[arg(long, env = "SHOP_SECRETS_DIR")]
         dir: PathBuf,
     },
+}
+
+/// `shop serve [--check] <component>`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Only parse and check the configuration, print it (secrets redacted)
+    /// and exit: 0 when the component would start with it.
+    #[arg(long)]
+    pub check: bool,
+
+    #[command(subcommand)]
+    pub component: Component,
 }
 
 /// One runnable component.

@@ -10,7 +10,7 @@ mod up;
 
 use shop_runtime::{Shutdown, telemetry};
 
-pub use cli::{Cli, Command, Component, UpArgs};
+pub use cli::{Cli, Command, Component, ServeArgs, UpArgs};
 pub use up::up;
 
 /// Runs what the command line asks for.
@@ -18,7 +18,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => up(cli.up).await,
         Some(Command::Up(args)) => up(args).await,
-        Some(Command::Serve(component)) => serve(component).await,
+        Some(Command::Serve(ServeArgs { check: true, component })) => {
+            println!("{component:#?}");
+            Ok(())
+        }
+        Some(Command::Serve(ServeArgs { check: false, component })) => serve(component).await,
         Some(Command::Probe(args)) => probe::probe(args).await,
         Some(Command::GenerateSecrets { dir }) => {
             let created = secrets::generate_deployment_secrets(&dir)

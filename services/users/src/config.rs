@@ -51,7 +51,13 @@ pub struct Config {
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct SigningKeyConfig {
     /// Ed25519 private key, PKCS#8 PEM.
-    #[arg(long, env = "JWT_PRIVATE_KEY", hide_env_values = true, conflicts_with = "jwt_private_key_file")]
+    #[arg(
+        long,
+        env = "JWT_PRIVATE_KEY",
+        hide_env_values = true,
+        conflicts_with = "jwt_private_key_file",
+        required_unless_present = "jwt_private_key_file"
+    )]
     pub jwt_private_key: Option<Secret>,
 
     /// A file holding that PEM.

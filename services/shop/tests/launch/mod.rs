@@ -2,14 +2,22 @@
 
 use std::{net::TcpListener, path::Path, process::Command};
 
-/// Where the launched components listen.
+/// Where the launched components listen (on 127.0.0.1).
 #[derive(Clone, Debug)]
+#[allow(dead_code, reason = "each test binary uses the ports it needs")]
 pub struct Ports {
     /// The edge's base URL.
     pub edge: String,
     /// The users service's gRPC port.
-    #[allow(dead_code, reason = "only some test binaries probe a service directly")]
     pub users: u16,
+    /// The products service's gRPC port.
+    pub products: u16,
+    /// The cart service's gRPC port.
+    pub cart: u16,
+    /// The orders service's gRPC port.
+    pub orders: u16,
+    /// The payments service's gRPC port.
+    pub payments: u16,
 }
 
 /// `shop` with `data_dir` and free ports for every component, without an
@@ -22,15 +30,16 @@ pub fn shop(data_dir: &Path) -> (Command, Ports) {
         .args(["--edge-port", &ports[0], "--users-port", &ports[1], "--products-port", &ports[2]])
         .args(["--cart-port", &ports[3], "--orders-port", &ports[4], "--payments-port", &ports[5]])
         .env_remove("SHOP_ADMIN_PASSWORD");
-    let users = ports[1].parse().expect("a port");
-    (command, Ports { edge: format!("http://127.0.0.1:{}", ports[0]), users })
+    let port = |i: usize| ports[i].parse().expect("a port");
+    let edge = format!("http://127.0.0.1:{}", ports[0]);
+    (command, Ports { edge, users: port(1), products: port(2), cart: port(3), orders: port(4), payments: port(5) })
 }
 
 /// A free port whose metrics neighbour (port + 10) is free too, chosen below
 /// Linux's ephemeral range (32768 and up): the mesh's own outgoing
 /// connections take source ports from that range and could grab a port
 /// reserved here before the component that should listen on it starts.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     loop {
         let port = rand::random_range(20_000..32_000);
         let free = |p: u16| TcpListener::bind(("127.0.0.1", p)).is_ok();
