@@ -8,7 +8,7 @@
 # one. See README "Images".
 
 ARG RUST_VERSION=1.95
-ARG CARGO_CHEF_VERSION=0.1.73
+ARG CARGO_CHEF_VERSION=0.1.78
 
 # cargo-chef turns the workspace's manifests into a recipe, so that the
 # dependencies are built in a layer of their own that only Cargo.toml /

@@ -2,7 +2,8 @@
 
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run run-dev test test-postgres ci fmt lint graphql-schema proto-lint build
+.PHONY: run run-dev test test-postgres test-deploy ci fmt lint graphql-schema proto-lint build \
+	image compose-up compose-config k8s-secrets k8s-render k8s-validate vendor-assets
 
 run:            ## start the whole mesh (release build)
 	cargo run --release --bin shop
@@ -16,6 +17,10 @@ test:           ## every test, on SQLite
 test-postgres:  ## every test, on SQLite and on PostgreSQL ($(PG_URL))
 	SHOP_TEST_POSTGRES_URL=$(PG_URL) cargo test --workspace
 
+test-deploy:    ## the deployment tests: installs the tools they drive (chromium, kubectl, grpcurl, ...; needs root)
+	bash .ci/deploy-tools
+	cargo test -p shop --features deploy-tests --test deploy -- --nocapture
+
 ci:             ## what CI runs
 	bash .ci/run
 
@@ -24,7 +29,7 @@ fmt:            ## format the code
 
 lint:           ## formatting check and clippy, warnings as errors
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 graphql-schema: ## regenerate edge/schema.graphql from the code
 	cargo run -q -p shop-edge --example graphql-sdl > edge/schema.graphql
@@ -34,3 +39,26 @@ proto-lint:     ## buf lint of the contracts (buf from the npm registry)
 
 build:          ## release binaries: shop and one per service and the edge
 	cargo build --release --bins
+
+image:          ## the container image, shop-mesh:dev (needs Docker)
+	docker build -t shop-mesh:dev .
+
+compose-up:     ## the mesh on PostgreSQL with Jaeger (needs Docker)
+	docker compose up --build
+
+compose-config: ## validate docker-compose.yml
+	docker-compose config --quiet
+
+k8s-secrets:    ## generate the dev overlay's secrets into k8s/overlays/dev/secrets (kept if present)
+	cargo run -q --bin shop -- generate-secrets --dir k8s/overlays/dev/secrets
+
+k8s-render: k8s-secrets ## print the dev overlay as kubectl applies it
+	kubectl kustomize k8s/overlays/dev
+
+k8s-validate: k8s-secrets ## render both overlays and validate them against Kubernetes 1.30, strictly
+	kubectl kustomize k8s/overlays/dev > target/k8s-dev.yaml
+	kubectl kustomize k8s/overlays/prod > target/k8s-prod.yaml
+	kubernetes-validate --kubernetes-version 1.30 --strict --quiet target/k8s-dev.yaml target/k8s-prod.yaml
+
+vendor-assets:  ## refresh GraphiQL, React and Swagger UI in edge/assets/vendor from npm
+	bash edge/assets/vendor.sh

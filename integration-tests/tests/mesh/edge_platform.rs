@@ -69,6 +69,11 @@ mesh_tests! {
                 let kind = asset.headers()["content-type"].to_str().unwrap().to_owned();
                 assert!(kind.starts_with("text/javascript") || kind.starts_with("text/css"), "{link}: {kind}");
                 let etag = asset.headers()["etag"].clone();
+                let served = asset.bytes().await.unwrap();
+                let file = link.rsplit('/').next().unwrap();
+                let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../edge/assets");
+                let original = std::fs::read(assets.join("vendor").join(file)).or_else(|_| std::fs::read(assets.join(file))).unwrap();
+                assert!(served == original, "{link}: a client without gzip gets the file as it is in edge/assets");
                 let again = mesh.http.raw().get(mesh.http.url(link)).header("if-none-match", etag).send().await.unwrap();
                 assert_eq!(again.status().as_u16(), 304, "{link} revalidates without a body");
             }
@@ -76,6 +81,7 @@ mesh_tests! {
         let zipped = mesh.http.raw().get(mesh.http.url("/graphql/assets/graphiql.min.js"))
             .header("accept-encoding", "gzip").send().await.unwrap();
         assert_eq!(zipped.headers()["content-encoding"], "gzip");
+        assert_eq!(zipped.bytes().await.unwrap()[..2], [0x1f, 0x8b], "stored gzipped, sent as it is");
         let missing = mesh.http.get("/graphql/assets/nope.js", None).await;
         missing.expect_status(404);
         assert_eq!(missing.content_type, "application/problem+json");

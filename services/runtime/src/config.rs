@@ -88,17 +88,26 @@ pub struct DatabaseConfig {
     /// (a mounted secret).
     #[arg(long = "database-password-file", env = "DATABASE_PASSWORD_FILE")]
     pub password_file: Option<PathBuf>,
+
+    /// Set by Kubernetes in every pod. There, SQLite is refused: each
+    /// replica would write a database of its own, lost with its pod.
+    #[arg(long, env = "KUBERNETES_SERVICE_HOST", hide = true)]
+    pub kubernetes_service_host: Option<String>,
 }
 
 impl DatabaseConfig {
     /// A config for `url` with the default pool settings.
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: Secret::new(url), pool_size: 10, timeout_secs: 5, password_file: None }
+        Self { url: Secret::new(url), pool_size: 10, timeout_secs: 5, password_file: None, kubernetes_service_host: None }
     }
 
     /// `DATABASE_URL`, with the password from `DATABASE_PASSWORD_FILE` when
     /// one is named (PostgreSQL only; the file wins over a password in the URL).
     pub fn connection_url(&self) -> Result<Secret, DbError> {
+        let sqlite = self.url.expose().starts_with("sqlite:");
+        if sqlite && self.kubernetes_service_host.is_some() {
+            return Err(DbError::SqliteInKubernetes);
+        }
         let Some(file) = &self.password_file else {
             return Ok(self.url.clone());
         };
@@ -288,5 +297,16 @@ mod tests {
         };
         assert!(missing.connection_url().unwrap_err().to_string().contains("nope"));
         assert_eq!(DatabaseConfig::new("sqlite://u.db").connection_url().unwrap().expose(), "sqlite://u.db");
+    }
+
+    #[test]
+    fn sqlite_is_refused_in_a_kubernetes_pod() {
+        let in_pod = |url: &str| DatabaseConfig {
+            kubernetes_service_host: Some("10.96.0.1".into()),
+            ..DatabaseConfig::new(url)
+        };
+        let refused = in_pod("sqlite://users.db").connection_url().unwrap_err();
+        assert!(refused.to_string().contains("PostgreSQL"), "{refused}");
+        assert!(in_pod("postgres://shop@postgres/users").connection_url().is_ok());
     }
 }

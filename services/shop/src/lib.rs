@@ -27,7 +27,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::GenerateSecrets { dir }) => {
             let created = secrets::generate_deployment_secrets(&dir)
                 .map_err(|e| anyhow::anyhow!("generating secrets in {}: {e}", dir.display()))?;
-            println!(
+            eprintln!(
                 "secrets in {}: created {}",
                 dir.display(),
                 if created.is_empty() { "none".to_owned() } else { created.join(", ") }

@@ -8,6 +8,12 @@ pub enum DbError {
     /// `DATABASE_URL` has a scheme we do not serve.
     #[error("DATABASE_URL must start with sqlite:// (a file, not :memory:) or postgres://")]
     UnsupportedUrl,
+    /// A SQLite `DATABASE_URL` inside a Kubernetes pod.
+    #[error(
+        "DATABASE_URL is SQLite, but this is a Kubernetes pod: every replica would write a database of its own, \
+         lost with the pod; use PostgreSQL (postgres://...)"
+    )]
+    SqliteInKubernetes,
     /// `DATABASE_PASSWORD_FILE` cannot be used.
     #[error("DATABASE_PASSWORD_FILE: {0}")]
     PasswordFile(String),
