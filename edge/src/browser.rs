@@ -55,11 +55,8 @@ static GRAPHIQL_ASSETS: &[Asset] = &[
     asset!("page.css", CSS),
 ];
 
-static DOCS_ASSETS: &[Asset] = &[
-    asset!("swagger-ui-bundle.js", JS),
-    asset!("swagger-ui.css", CSS),
-    asset!("docs-start.js", JS),
-];
+static DOCS_ASSETS: &[Asset] =
+    &[asset!("swagger-ui-bundle.js", JS), asset!("swagger-ui.css", CSS), asset!("docs-start.js", JS)];
 
 /// Every asset's entity tag, from its content: a new build of an asset is a
 /// new tag, so browsers revalidate cheaply and never keep a stale one.
@@ -138,7 +135,8 @@ fn accepts_gzip(request: &HeaderMap) -> bool {
         value.split(',').any(|coding| {
             let mut parts = coding.split(';');
             let name = parts.next().unwrap_or_default().trim();
-            let refused = parts.any(|p| p.trim().strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>() == Ok(0.0)));
+            let refused =
+                parts.any(|p| p.trim().strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>() == Ok(0.0)));
             (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
         })
     })

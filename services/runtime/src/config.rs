@@ -98,7 +98,13 @@ pub struct DatabaseConfig {
 impl DatabaseConfig {
     /// A config for `url` with the default pool settings.
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: Secret::new(url), pool_size: 10, timeout_secs: 5, password_file: None, kubernetes_service_host: None }
+        Self {
+            url: Secret::new(url),
+            pool_size: 10,
+            timeout_secs: 5,
+            password_file: None,
+            kubernetes_service_host: None,
+        }
     }
 
     /// `DATABASE_URL`, with the password from `DATABASE_PASSWORD_FILE` when
