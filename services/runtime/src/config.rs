@@ -110,10 +110,6 @@ impl DatabaseConfig {
     /// `DATABASE_URL`, with the password from `DATABASE_PASSWORD_FILE` when
     /// one is named (PostgreSQL only; the file wins over a password in the URL).
     pub fn connection_url(&self) -> Result<Secret, DbError> {
-        let sqlite = self.url.expose().starts_with("sqlite:");
-        if sqlite && self.kubernetes_service_host.is_some() {
-            return Err(DbError::SqliteInKubernetes);
-        }
         let Some(file) = &self.password_file else {
             return Ok(self.url.clone());
         };
@@ -303,16 +299,5 @@ mod tests {
         };
         assert!(missing.connection_url().unwrap_err().to_string().contains("nope"));
         assert_eq!(DatabaseConfig::new("sqlite://u.db").connection_url().unwrap().expose(), "sqlite://u.db");
-    }
-
-    #[test]
-    fn sqlite_is_refused_in_a_kubernetes_pod() {
-        let in_pod = |url: &str| DatabaseConfig {
-            kubernetes_service_host: Some("10.96.0.1".into()),
-            ..DatabaseConfig::new(url)
-        };
-        let refused = in_pod("sqlite://users.db").connection_url().unwrap_err();
-        assert!(refused.to_string().contains("PostgreSQL"), "{refused}");
-        assert!(in_pod("postgres://shop@postgres/users").connection_url().is_ok());
     }
 }

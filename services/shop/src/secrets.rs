@@ -31,13 +31,9 @@ pub fn admin_password(given: Option<&Secret>, data_dir: &Path) -> io::Result<Adm
         return Ok(AdminPassword { password: password.clone(), file: None, new: false });
     }
     let file = data_dir.join(ADMIN_PASSWORD_FILE);
-    if file.exists() {
-        let password = Secret::new(fs::read_to_string(&file)?.trim());
-        return Ok(AdminPassword { password, file: Some(file), new: false });
-    }
-    let password = random_secret(24);
-    shop_users::keys::write_private(&file, password.expose())?;
-    Ok(AdminPassword { password, file: Some(file), new: true })
+    let new = !file.exists();
+    let password = keep_or_generate(&file, 24)?;
+    Ok(AdminPassword { password, file: Some(file), new })
 }
 
 /// The services that call others as themselves, each with a client secret

@@ -46,6 +46,7 @@ impl Db {
     /// [`Db::migrate`] or [`Db::ping`] to find out now whether it works.
     pub async fn connect(config: &DatabaseConfig) -> Result<Self, DbError> {
         match DatabaseUrl::parse(config.connection_url()?.expose())? {
+            DatabaseUrl::Sqlite(_) if config.kubernetes_service_host.is_some() => Err(DbError::SqliteInKubernetes),
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     tokio::fs::create_dir_all(dir).await?;
@@ -129,4 +130,20 @@ async fn open_sqlite(path: String) -> Result<SqliteConn, ConnectionError> {
     );
     conn.batch_execute(&pragmas).await.map_err(ConnectionError::CouldntSetupConfiguration)?;
     Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_is_refused_in_a_kubernetes_pod() {
+        let in_pod = |url: &str| DatabaseConfig {
+            kubernetes_service_host: Some("10.96.0.1".into()),
+            ..DatabaseConfig::new(url)
+        };
+        let refused = Db::connect(&in_pod("sqlite://users.db")).await.unwrap_err();
+        assert!(refused.to_string().contains("PostgreSQL"), "{refused}");
+        assert!(Db::connect(&in_pod("postgres://shop@postgres/users")).await.is_ok());
+    }
 }

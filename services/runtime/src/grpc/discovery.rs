@@ -9,72 +9,57 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     net::SocketAddr,
-    sync::{
-        Mutex,
-        atomic::{AtomicUsize, Ordering},
-    },
     time::Duration,
 };
 
 use futures::future::join_all;
 use tokio::sync::{mpsc::Sender, watch};
-use tonic::transport::{Channel, Endpoint, channel::Change};
-use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+use tonic::transport::{Endpoint, channel::Change};
 
-use super::upstream::EndpointTemplate;
+use super::{Dependency, Upstream, upstream::EndpointTemplate};
 
-/// How long one address's health check may take.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 /// How soon to look again while no address is in rotation.
 const EMPTY_RETRY: Duration = Duration::from_millis(500);
+
+/// What the last round found.
+#[derive(Debug)]
+struct Round {
+    serving: usize,
+    // Why nothing is serving, for the UNAVAILABLE callers get meanwhile.
+    problem: String,
+}
 
 /// The addresses of one service that calls are spread over.
 #[derive(Debug)]
 pub(super) struct Rotation {
     target: String,
-    members: AtomicUsize,
-    // Why nothing is in rotation, for the UNAVAILABLE callers get meanwhile.
-    problem: Mutex<String>,
-    // True once the first round has finished: calls made before then wait for it.
-    settled: watch::Sender<bool>,
+    // `None` until the first round has finished: calls made before then wait for it.
+    last: watch::Sender<Option<Round>>,
 }
 
 impl Rotation {
     pub(super) fn new(target: String) -> Self {
-        Self {
-            target,
-            members: AtomicUsize::new(0),
-            problem: Mutex::new("not resolved yet".to_owned()),
-            settled: watch::Sender::new(false),
-        }
+        Self { target, last: watch::Sender::new(None) }
     }
 
-    /// Whether the first round has finished.
-    pub(super) fn is_settled(&self) -> bool {
-        *self.settled.borrow()
+    /// How many addresses serve, once the first round has finished.
+    pub(super) fn serving(&self) -> Option<usize> {
+        self.last.borrow().as_ref().map(|round| round.serving)
     }
 
     /// Waits until the first round has finished.
     pub(super) async fn settled(&self) {
         // The sender lives in `self`, so the wait cannot fail.
-        let _ = self.settled.subscribe().wait_for(|settled| *settled).await;
-    }
-
-    pub(super) fn is_empty(&self) -> bool {
-        self.members.load(Ordering::Acquire) == 0
+        let _ = self.last.subscribe().wait_for(Option::is_some).await;
     }
 
     pub(super) fn describe_empty(&self) -> String {
-        let problem = self.problem.lock().map(|p| p.clone()).unwrap_or_default();
+        let problem = self.last.borrow().as_ref().map_or_else(String::new, |round| round.problem.clone());
         format!("no address of {} is serving: {problem}", self.target)
     }
 
-    fn set(&self, members: usize, problem: String) {
-        if let Ok(mut slot) = self.problem.lock() {
-            *slot = problem;
-        }
-        self.members.store(members, Ordering::Release);
-        self.settled.send_replace(true);
+    fn set(&self, serving: usize, problem: String) {
+        self.last.send_replace(Some(Round { serving, problem }));
     }
 }
 
@@ -85,7 +70,7 @@ pub(super) async fn follow(
     changes: Sender<Change<SocketAddr, Endpoint>>,
     interval: Duration,
 ) {
-    let mut probes: BTreeMap<SocketAddr, HealthClient<Channel>> = BTreeMap::new();
+    let mut probes: BTreeMap<SocketAddr, Dependency> = BTreeMap::new();
     let mut members = BTreeSet::new();
     let mut resolve_error: Option<String> = None;
     loop {
@@ -104,10 +89,12 @@ pub(super) async fn follow(
         };
         probes.retain(|address, _| candidates.contains(address));
         for address in &candidates {
-            probes.entry(*address).or_insert_with(|| HealthClient::new(template.at(*address).connect_lazy()));
+            probes.entry(*address).or_insert_with(|| {
+                Dependency::service("address", Upstream::from(template.at(*address).connect_lazy()))
+            });
         }
         let checks =
-            join_all(probes.iter().map(|(address, probe)| async move { (*address, check(probe).await) })).await;
+            join_all(probes.iter().map(|(address, probe)| async move { (*address, probe.check().await) })).await;
         let serving: BTreeSet<SocketAddr> = checks.iter().filter(|(_, r)| r.is_ok()).map(|(a, _)| *a).collect();
         let refused: Vec<String> =
             checks.iter().filter_map(|(address, r)| r.as_ref().err().map(|why| format!("{address}: {why}"))).collect();
@@ -138,19 +125,5 @@ pub(super) async fn follow(
             () = changes.closed() => return,
             () = tokio::time::sleep(pause) => {}
         }
-    }
-}
-
-/// Whether the server at the other end of `probe` says SERVING overall.
-async fn check(probe: &HealthClient<Channel>) -> Result<(), String> {
-    let mut probe = probe.clone();
-    match tokio::time::timeout(CHECK_TIMEOUT, probe.check(HealthCheckRequest { service: String::new() })).await {
-        Err(_) => Err("no answer in time".to_owned()),
-        Ok(Err(status)) => Err(format!("{:?}", status.code())),
-        Ok(Ok(response)) => match ServingStatus::try_from(response.into_inner().status) {
-            Ok(ServingStatus::Serving) => Ok(()),
-            Ok(other) => Err(other.as_str_name().to_owned()),
-            Err(_) => Err("unknown status".to_owned()),
-        },
     }
 }

@@ -127,7 +127,7 @@ impl Service<http::Request<Body>> for Upstream {
     type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        if self.rotation.as_ref().is_some_and(|rotation| !rotation.is_settled() || rotation.is_empty()) {
+        if self.rotation.as_ref().is_some_and(|rotation| rotation.serving().unwrap_or(0) == 0) {
             // `call` decides without a reserved slot.
             return Poll::Ready(Ok(()));
         }
@@ -145,7 +145,7 @@ impl Service<http::Request<Body>> for Upstream {
         async move {
             // Only the calls made before the name was first looked up wait.
             rotation.settled().await;
-            if rotation.is_empty() {
+            if rotation.serving() == Some(0) {
                 return Err(Status::unavailable(rotation.describe_empty()).into());
             }
             channel.ready().await?;

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 
-use base64::Engine as _;
 use integration_tests::yaml_serde::Value;
 
 use crate::{
@@ -53,55 +52,7 @@ impl Component<'_> {
     }
 }
 
-/// The value of a secret or config map key, if the overlay renders it;
-/// records the names it cannot find.
-struct Lookup<'a> {
-    rendered: &'a Rendered,
-    missing: BTreeSet<String>,
-}
-
-impl Lookup<'_> {
-    fn key(&mut self, kind: &str, object: &str, key: &str) -> String {
-        let Some(found) = self.rendered.get(kind, object) else {
-            self.missing.insert(object.to_owned());
-            return format!("{kind}:{object}/{key}");
-        };
-        if let Some(value) = found["data"][key].as_str() {
-            if kind == "Secret" {
-                let bytes = base64::engine::general_purpose::STANDARD.decode(value).unwrap();
-                return String::from_utf8(bytes).unwrap();
-            }
-            return value.to_owned();
-        }
-        panic!("{kind} {object} has no key {key}");
-    }
-
-    /// Every variable the container gets, from `env` and `envFrom`.
-    fn env_of(&mut self, container: &Value) -> Env {
-        let mut env = Env::new();
-        for source in seq(&container["envFrom"]) {
-            let map = text(&source["configMapRef"]["name"]);
-            let config = self.rendered.get("ConfigMap", map).unwrap_or_else(|| panic!("ConfigMap {map} is rendered"));
-            for (key, value) in config["data"].as_mapping().unwrap() {
-                env.insert(text(key).to_owned(), text(value).to_owned());
-            }
-        }
-        for var in seq(&container["env"]) {
-            let value = if let Some(value) = var["value"].as_str() {
-                value.to_owned()
-            } else if !var["valueFrom"]["secretKeyRef"].is_null() {
-                let secret = &var["valueFrom"]["secretKeyRef"];
-                self.key("Secret", text(&secret["name"]), text(&secret["key"]))
-            } else {
-                panic!("unexpected variable source {var:?}")
-            };
-            env.insert(text(&var["name"]).to_owned(), value);
-        }
-        env
-    }
-}
-
-fn components<'a>(rendered: &'a Rendered, lookup: &mut Lookup<'a>) -> Vec<Component<'a>> {
+fn components<'a>(rendered: &'a Rendered, missing: &mut BTreeSet<String>) -> Vec<Component<'a>> {
     COMPONENTS
         .iter()
         .map(|&component| {
@@ -109,7 +60,7 @@ fn components<'a>(rendered: &'a Rendered, lookup: &mut Lookup<'a>) -> Vec<Compon
             let containers = seq(&deployment["spec"]["template"]["spec"]["containers"]);
             assert_eq!(containers.len(), 1, "{component}: one container");
             let container = &containers[0];
-            let env = lookup.env_of(container);
+            let env = rendered.env_of(container, missing);
             Component { name: component, deployment, container, env }
         })
         .collect()
@@ -258,9 +209,9 @@ fn referenced(rendered: &Rendered) -> BTreeSet<String> {
 #[test]
 fn the_dev_overlay_agrees_with_the_code() {
     let rendered = Rendered::overlay("dev");
-    let mut lookup = Lookup { rendered: &rendered, missing: BTreeSet::new() };
-    let components = components(&rendered, &mut lookup);
-    assert!(lookup.missing.is_empty(), "dev renders every Secret it reads: {:?}", lookup.missing);
+    let mut missing = BTreeSet::new();
+    let components = components(&rendered, &mut missing);
+    assert!(missing.is_empty(), "dev renders every Secret it reads: {missing:?}");
     let databases = std::fs::read_to_string(repo().join("k8s/components/postgres/create-databases.sql")).unwrap();
     for component in &components {
         assert_matches_code(&rendered, component);
@@ -292,8 +243,7 @@ fn the_dev_overlay_agrees_with_the_code() {
 #[test]
 fn the_prod_overlay_agrees_with_the_code_and_scales() {
     let rendered = Rendered::overlay("prod");
-    let mut lookup = Lookup { rendered: &rendered, missing: BTreeSet::new() };
-    let components = components(&rendered, &mut lookup);
+    let components = components(&rendered, &mut BTreeSet::new());
     for component in &components {
         assert_matches_code(&rendered, component);
         assert!(component.deployment["spec"]["replicas"].is_null(), "{}: the autoscaler owns replicas", component.name);

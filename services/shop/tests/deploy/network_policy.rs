@@ -224,25 +224,13 @@ fn expected(rendered: &Rendered, envs: &BTreeMap<&str, Env>, actors: &[Actor]) -
     calls
 }
 
-/// The resolved environment of each component's container (values only;
-/// Secret-held values are not needed to know where a call goes).
+/// The resolved environment of each component's container.
 fn component_envs(rendered: &Rendered) -> BTreeMap<&'static str, Env> {
     COMPONENTS
         .iter()
         .map(|&component| {
-            let container =
-                &seq(&rendered.get("Deployment", component).unwrap()["spec"]["template"]["spec"]["containers"])[0];
-            let mut env = Env::new();
-            for source in seq(&container["envFrom"]) {
-                let config = rendered.get("ConfigMap", text(&source["configMapRef"]["name"])).unwrap();
-                env.extend(labels(&config["data"]));
-            }
-            for var in seq(&container["env"]) {
-                if let Some(value) = var["value"].as_str() {
-                    env.insert(text(&var["name"]).to_owned(), value.to_owned());
-                }
-            }
-            (component, env)
+            let pod = &rendered.get("Deployment", component).unwrap()["spec"]["template"]["spec"];
+            (component, rendered.env_of(&seq(&pod["containers"])[0], &mut BTreeSet::new()))
         })
         .collect()
 }

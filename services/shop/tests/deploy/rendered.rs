@@ -2,12 +2,16 @@
 //! dev secrets), validated against the Kubernetes 1.30 schemas, and looked
 //! up by kind and name.
 
-use std::{path::Path, process::Command};
+use std::{collections::BTreeSet, path::Path, process::Command};
 
+use base64::Engine as _;
 use integration_tests::yaml_serde::{self, Value};
 use serde::Deserialize;
 
-use crate::tools::{repo, run, shop, tool};
+use crate::{
+    config::Env,
+    tools::{repo, run, shop, tool},
+};
 
 /// The Kubernetes version the manifests are held to.
 pub const KUBERNETES_VERSION: &str = "1.30";
@@ -64,6 +68,41 @@ impl Rendered {
     /// The object of `kind` named `name`.
     pub fn get(&self, kind: &str, name: &str) -> Option<&Value> {
         self.objects.iter().find(|o| o["kind"].as_str() == Some(kind) && o["metadata"]["name"].as_str() == Some(name))
+    }
+
+    /// Every variable `container` gets, from `envFrom` ConfigMaps and `env`
+    /// (Secret values decoded). A Secret the overlay does not render is
+    /// added to `missing`, and its variable gets a placeholder naming it.
+    pub fn env_of(&self, container: &Value, missing: &mut BTreeSet<String>) -> Env {
+        let mut env = Env::new();
+        for source in seq(&container["envFrom"]) {
+            let map = text(&source["configMapRef"]["name"]);
+            let config = self.get("ConfigMap", map).unwrap_or_else(|| panic!("ConfigMap {map} is rendered"));
+            for (key, value) in config["data"].as_mapping().unwrap() {
+                env.insert(text(key).to_owned(), text(value).to_owned());
+            }
+        }
+        for var in seq(&container["env"]) {
+            let secret = &var["valueFrom"]["secretKeyRef"];
+            let value = if let Some(value) = var["value"].as_str() {
+                value.to_owned()
+            } else if secret.is_null() {
+                panic!("unexpected variable source {var:?}")
+            } else {
+                self.secret_value(text(&secret["name"]), text(&secret["key"]), missing)
+            };
+            env.insert(text(&var["name"]).to_owned(), value);
+        }
+        env
+    }
+
+    fn secret_value(&self, object: &str, key: &str, missing: &mut BTreeSet<String>) -> String {
+        let Some(found) = self.get("Secret", object) else {
+            missing.insert(object.to_owned());
+            return format!("Secret:{object}/{key}");
+        };
+        let encoded = found["data"][key].as_str().unwrap_or_else(|| panic!("Secret {object} has no key {key}"));
+        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).unwrap()).unwrap()
     }
 }
 
