@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use shop_proto::{
-    cart::v1::AddItemRequest,
+    cart::v1::{AddItemRequest, GetCartRequest},
     orders::v1::{Address, Order, PlaceOrderRequest},
     payments::v1::Card,
     products::v1::{GetProductRequest, Product},
@@ -67,6 +67,12 @@ impl TestMesh {
         };
         let response = self.orders().await.place_order(bearer(request, &account.token)).await?;
         Ok(response.into_inner().order.expect("order"))
+    }
+
+    /// How many items are in an account's cart.
+    pub async fn cart_item_count(&self, account: &Account) -> i32 {
+        let request = bearer(GetCartRequest::default(), &account.token);
+        self.cart().get_cart(request).await.expect("cart").into_inner().cart.expect("cart").item_count
     }
 
     /// A product as the catalog has it now.

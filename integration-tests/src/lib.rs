@@ -12,6 +12,7 @@ mod checkout;
 pub mod collector;
 mod database;
 mod faults;
+mod gate;
 mod health;
 mod http;
 mod mesh;
@@ -21,11 +22,12 @@ pub use actors::{Account, bearer};
 pub use checkout::{DECLINED_CARD, FLAKY_CARD, GOOD_CARD, NO_FUNDS_CARD, address, card, eventually};
 pub use database::{Backend, TestDatabases};
 pub use faults::{Outage, WriteLock};
+pub use gate::Gate;
 pub use health::health_of;
 pub use http::{HttpClient, Reply};
 pub use mesh::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, RESERVATION_SWEEP, Running, SAGA_LEASE, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET,
-    TestMesh,
+    ADMIN_EMAIL, ADMIN_PASSWORD, GATED_CALL_TIMEOUT, GATED_SAGA_LEASE, OrdersGates, RESERVATION_SWEEP, Running,
+    SAGA_LEASE, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, TestMesh,
 };
 
 /// Declares tests that run against a fresh mesh on every configured backend:
@@ -52,6 +54,30 @@ macro_rules! mesh_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let $mesh = $crate::TestMesh::start($crate::Backend::Postgres).await;
+                $body
+            }
+        }
+    )*};
+}
+
+/// Like [`mesh_tests!`], on a mesh started with [`TestMesh::start_gated`].
+#[macro_export]
+macro_rules! gated_mesh_tests {
+    ($(async fn $name:ident($mesh:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $mesh = $crate::TestMesh::start_gated($crate::Backend::Sqlite).await;
+                $body
+            }
+
+            #[cfg(postgres_tests)]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let $mesh = $crate::TestMesh::start_gated($crate::Backend::Postgres).await;
                 $body
             }
         }

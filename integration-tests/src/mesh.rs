@@ -21,6 +21,7 @@ use tonic::transport::Channel;
 
 use crate::{
     database::{Backend, TestDatabases},
+    gate::Gate,
     http::HttpClient,
 };
 
@@ -37,6 +38,23 @@ pub const RESERVATION_SWEEP: Duration = Duration::from_millis(50);
 /// The test orders service's saga lease: how long recovery leaves a stopped
 /// checkout alone (running checkouts renew theirs).
 pub const SAGA_LEASE: Duration = Duration::from_secs(5);
+
+/// The saga lease of a gated mesh: short, so tests of stopped checkouts
+/// see recovery soon.
+pub const GATED_SAGA_LEASE: Duration = Duration::from_secs(2);
+/// How long a gated mesh's orders service waits for one downstream call.
+pub const GATED_CALL_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Gates between the orders service and each service it calls.
+#[derive(Clone, Debug)]
+pub struct OrdersGates {
+    /// In front of products (ReserveStock, CommitReservation, ReleaseReservation).
+    pub products: Gate,
+    /// In front of payments (Charge, ListPayments, Refund).
+    pub payments: Gate,
+    /// In front of cart (GetCart, ClearCart).
+    pub cart: Gate,
+}
 
 /// A running service: where it listens and how to stop it.
 #[derive(Debug, Clone)]
@@ -112,12 +130,25 @@ pub struct TestMesh {
     edge_shutdown: Shutdown,
     upstreams: Upstreams,
     pub(crate) databases: TestDatabases,
+    /// The gates in front of orders' downstreams, in a gated mesh.
+    pub gates: Option<OrdersGates>,
 }
 
 impl TestMesh {
     /// Starts every service and the edge on `backend`, each with a fresh database.
     /// With `SHOP_TEST_LOG` set (an EnvFilter, e.g. `info`), logs go to the test's output.
     pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, false).await
+    }
+
+    /// Starts a mesh whose orders service reaches products, payments and
+    /// cart through [`OrdersGates`], with a [`GATED_SAGA_LEASE`] and a
+    /// [`GATED_CALL_TIMEOUT`].
+    pub async fn start_gated(backend: Backend) -> Self {
+        Self::start_with(backend, true).await
+    }
+
+    async fn start_with(backend: Backend, gated: bool) -> Self {
         if let Ok(filter) = std::env::var("SHOP_TEST_LOG") {
             let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
         }
@@ -184,20 +215,39 @@ impl TestMesh {
         };
         let payments_service = start_payments(&payments_config, anywhere(), anywhere()).await;
 
+        let gates = match gated {
+            true => Some(OrdersGates {
+                products: Gate::start(products_service.addr).await,
+                payments: Gate::start(payments_service.addr).await,
+                cart: Gate::start(cart_service.addr).await,
+            }),
+            false => None,
+        };
+        let url_for_orders = |running: &Running, gate: Option<&Gate>| match gate {
+            Some(gate) => gate.url(),
+            None => format!("http://{}", running.addr),
+        };
+        let (lease, client) = match gated {
+            true => (
+                GATED_SAGA_LEASE,
+                ClientConfig { call_timeout_ms: GATED_CALL_TIMEOUT.as_millis() as u64, ..ClientConfig::default() },
+            ),
+            false => (SAGA_LEASE, ClientConfig::default()),
+        };
         let orders_config = shop_orders::Config {
             listen_addr: anywhere(),
             upstreams: shop_orders::config::Upstreams {
                 users_url: format!("http://{}", users_service.addr),
-                products_url: format!("http://{}", products_service.addr),
-                cart_url: format!("http://{}", cart_service.addr),
-                payments_url: format!("http://{}", payments_service.addr),
+                products_url: url_for_orders(&products_service, gates.as_ref().map(|g| &g.products)),
+                cart_url: url_for_orders(&cart_service, gates.as_ref().map(|g| &g.cart)),
+                payments_url: url_for_orders(&payments_service, gates.as_ref().map(|g| &g.payments)),
             },
             database: DatabaseConfig::new(databases.create("orders").await),
             auth: public_key.clone(),
             credentials: ServiceCredentialsConfig::new(SERVICE_CLIENT_ID, Secret::new(SERVICE_CLIENT_SECRET)),
-            client: ClientConfig::default(),
+            client,
             saga: shop_orders::config::SagaConfig {
-                saga_lease_secs: SAGA_LEASE.as_secs(),
+                saga_lease_secs: lease.as_secs(),
                 recovery_interval_ms: 100,
                 ..Default::default()
             },
@@ -231,6 +281,7 @@ impl TestMesh {
             edge_shutdown,
             upstreams,
             databases,
+            gates,
         }
     }
 

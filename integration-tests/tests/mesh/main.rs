@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod abandoned_checkouts;
 mod bad_tokens;
 mod cart;
 mod catalog_admin;

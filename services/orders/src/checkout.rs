@@ -61,7 +61,7 @@ pub async fn place(state: &AppState, user_id: &str, checkout: Checkout) -> Resul
     state.events.notify(&order.id);
     tracing::info!(order_id = %order.id, total_minor = order.total_minor, "order placed");
     let id = order.id.clone();
-    match saga.drive(order, Some(&checkout.card)).await {
+    match saga.drive_detached(order, Some(checkout.card.clone())).await {
         // Another driver took over (this one stalled past its lease): wait for it.
         Err(Error::LeaseLost) => {
             let order = store::find(&mut state.db.conn().await?, &id).await?.ok_or(Error::NotFound)?;
@@ -91,7 +91,7 @@ async fn join(state: &AppState, mut order: OrderRow, checkout: &Checkout) -> Res
                 let claimed = store::find(&mut conn, &order.id).await?.ok_or(Error::NotFound)?;
                 drop(conn);
                 tracing::info!(order_id = %claimed.id, step = %claimed.step, "resuming checkout with the client's retry");
-                match saga.drive(claimed, Some(&checkout.card)).await {
+                match saga.drive_detached(claimed, Some(checkout.card.clone())).await {
                     // Another driver took over (this one stalled past its lease): keep waiting.
                     Err(Error::LeaseLost) => {}
                     driven => return driven,
@@ -184,7 +184,7 @@ fn new_order(
     checkout: &Checkout,
     lines: &[LineRow],
     currency: String,
-    saga: &Saga<'_>,
+    saga: &Saga,
 ) -> Result<OrderRow, Error> {
     let total = lines.iter().try_fold(0_i64, |sum, line| sum.checked_add(line.subtotal_minor));
     let now = time::now();

@@ -43,7 +43,7 @@ pub async fn cancel(state: &AppState, caller: &Principal, order_id: &str, reason
     }
     let order = store::find(&mut conn, &order.id).await?.ok_or(Error::NotFound)?;
     drop(conn);
-    saga.drive(order, None).await
+    saga.drive_detached(order, None).await
 }
 
 /// Moves a paid order along fulfilment (admins): PAID -> SHIPPED -> DELIVERED.

@@ -19,6 +19,8 @@ mod service;
 pub mod store;
 pub mod watch;
 
+use std::time::Duration;
+
 use anyhow::Context as _;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use shop_proto::orders::v1::order_service_server::OrderServiceServer;
@@ -30,6 +32,7 @@ use shop_runtime::{
     grpc::{GrpcServer, Listeners, ServeError, bind_and_serve},
     metrics::LabelledCounter,
 };
+use tokio_util::task::TaskTracker;
 
 pub use clients::Downstreams;
 pub use config::Config;
@@ -61,6 +64,8 @@ pub struct AppState {
     pub events: EventBus,
     /// Orders that reached each status (the saga's outcomes among them).
     pub status_changes: LabelledCounter,
+    /// Sagas running detached from the requests that started them.
+    pub sagas: TaskTracker,
 }
 
 impl AppState {
@@ -78,6 +83,7 @@ impl AppState {
             saga: config.saga.clone(),
             events: EventBus::default(),
             status_changes: LabelledCounter::new("status"),
+            sagas: TaskTracker::new(),
         })
     }
 }
@@ -90,6 +96,7 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: Shutdown,
 ) -> Result<(), ServeError> {
+    let drain = Duration::from_secs(config.drain_secs);
     let server = GrpcServer::new(config, state.verifier.clone())
         .database(state.db.clone())
         .depends_on(state.downstreams.dependencies.clone());
@@ -100,8 +107,16 @@ pub async fn serve(
     );
     let recovery =
         tokio::spawn(recovery::recover_until(state.clone(), state.saga.recovery_interval(), shutdown.clone()));
+    let sagas = state.sagas.clone();
     let served = server.add_service(OrderServiceServer::new(OrdersApi::new(state))).serve(listeners, shutdown).await;
     recovery.abort();
+    // Checkouts whose callers went away are still running: let them finish
+    // their step, or leave them to recovery (here or in another replica)
+    // once their lease runs out.
+    sagas.close();
+    if tokio::time::timeout(drain, sagas.wait()).await.is_err() {
+        tracing::warn!(running = sagas.len(), "checkouts still running at shutdown; recovery will finish them");
+    }
     served
 }
 

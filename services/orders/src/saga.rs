@@ -13,7 +13,9 @@ use shop_proto::{
     products::v1::{CommitReservationRequest, ReleaseReservationRequest, ReservationItem, ReserveStockRequest},
 };
 use shop_runtime::{card::CheckedCard, db::DbConn, grpc::status::precondition_violations, time};
+use tokio_util::task::AbortOnDropHandle;
 use tonic::Code;
+use tracing::Instrument;
 
 use crate::{
     AppState,
@@ -24,16 +26,28 @@ use crate::{
 
 /// One driver of one order's saga, identified by its lease token.
 #[derive(Debug)]
-pub struct Saga<'a> {
-    state: &'a AppState,
+pub struct Saga {
+    state: AppState,
     /// The lease token this driver writes under.
     pub owner: String,
 }
 
-impl<'a> Saga<'a> {
+impl Saga {
     /// A driver with a fresh lease token.
-    pub fn new(state: &'a AppState) -> Self {
-        Self { state, owner: uuid::Uuid::now_v7().to_string() }
+    pub fn new(state: &AppState) -> Self {
+        Self { state: state.clone(), owner: uuid::Uuid::now_v7().to_string() }
+    }
+
+    /// Drives the order in a task of its own and waits for the outcome. The
+    /// saga does not belong to the request that started it: when the caller
+    /// goes away (disconnects, or its deadline passes) the request is
+    /// dropped, but the saga goes on to the end of its step sequence, with
+    /// each call bounded by this service's own call timeout, not the
+    /// caller's deadline. Shutdown waits for it within the drain limit.
+    pub async fn drive_detached(self, order: OrderRow, card: Option<CheckedCard>) -> Result<OrderRow, Error> {
+        let tracker = self.state.sagas.clone();
+        let task = tracker.spawn(async move { self.drive(order, card.as_ref()).await }.in_current_span());
+        task.await.map_err(|failed| Error::Internal(format!("the checkout task failed: {failed}")))?
     }
 
     /// When a lease taken now runs out.
@@ -47,9 +61,11 @@ impl<'a> Saga<'a> {
     /// handed back and recovery waits one lease period, so the client can
     /// retry with the same key first.
     pub async fn drive(&self, mut order: OrderRow, card: Option<&CheckedCard>) -> Result<OrderRow, Error> {
-        let heartbeat = tokio::spawn(self.heartbeat(order.id.clone()));
+        // Stops with this driver, however it stops: a lease renewed by a
+        // driver that is gone would keep recovery away from the order forever.
+        let heartbeat = AbortOnDropHandle::new(tokio::spawn(self.heartbeat(order.id.clone())));
         let run = self.run(&mut order, card).await;
-        heartbeat.abort();
+        drop(heartbeat);
         if let Err(error) = &run
             && !matches!(error, Error::LeaseLost)
         {
