@@ -294,6 +294,8 @@ pub enum PaymentStatus {
     Declined,
     /// Money returned.
     Refunded,
+    /// Closed before any money was taken.
+    Voided,
 }
 
 /// A payment of an order.
@@ -322,6 +324,7 @@ impl From<payments_pb::Payment> for Payment {
             Ok(payments_pb::PaymentStatus::Succeeded) => PaymentStatus::Succeeded,
             Ok(payments_pb::PaymentStatus::Declined) => PaymentStatus::Declined,
             Ok(payments_pb::PaymentStatus::Refunded) => PaymentStatus::Refunded,
+            Ok(payments_pb::PaymentStatus::Voided) => PaymentStatus::Voided,
             _ => PaymentStatus::Pending,
         };
         Self {

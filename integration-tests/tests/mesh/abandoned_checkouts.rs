@@ -40,7 +40,7 @@ const STEPS: [Step; 5] = [Step::Reserving, Step::Charging, Step::Committing, Ste
 
 impl Step {
     /// The call the saga makes at this step, and the gate it goes through.
-    fn stalled_call<'a>(self, mesh: &'a TestMesh) -> (&'a Gate, &'static str) {
+    fn stalled_call(self, mesh: &TestMesh) -> (&Gate, &'static str) {
         let gates = mesh.gates.as_ref().expect("a gated mesh");
         match self {
             Step::Reserving => (&gates.products, "/shop.products.v1.ProductService/ReserveStock"),
@@ -69,6 +69,9 @@ enum Stall {
     Brief,
     /// Longer: the saga's call fails, and recovery takes the order over.
     PastTheCallTimeout,
+    /// Longer still: recovery has finished the order by the time the held
+    /// call is delivered, which must change nothing.
+    PastRecovery,
 }
 
 const QUANTITY: i32 = 2;
@@ -166,6 +169,7 @@ async fn abandon(mesh: &TestMesh, step: Step, caller: Caller, stall: Stall) -> O
     let stalled_for = match stall {
         Stall::Brief => Duration::from_millis(200),
         Stall::PastTheCallTimeout => GATED_CALL_TIMEOUT + Duration::from_secs(1),
+        Stall::PastRecovery => GATED_CALL_TIMEOUT + GATED_SAGA_LEASE + Duration::from_secs(2),
     };
     tokio::time::sleep_until((started + PATIENCE + stalled_for).into()).await;
     gate.release();
@@ -249,6 +253,12 @@ gated_mesh_tests! {
             if matches!(step, Step::Cancelling) {
                 assert_eq!(order.status(), OrderStatus::Cancelled, "{step:?}: {order:?}");
             }
+        }
+    }
+
+    async fn a_call_delivered_after_recovery_finished_the_order_changes_nothing(mesh) {
+        for step in STEPS {
+            abandon(&mesh, step, Caller::DeadlinePasses, Stall::PastRecovery).await;
         }
     }
 }

@@ -26,7 +26,47 @@ async fn payments(
     mesh.payments().await
 }
 
+fn void(key: &str, amount: i64) -> pb::VoidChargeRequest {
+    pb::VoidChargeRequest {
+        order_id: format!("order-of-{key}"),
+        user_id: "user-1".into(),
+        amount: Some(Money { amount_minor: amount, currency: "USD".into() }),
+        idempotency_key: key.into(),
+    }
+}
+
 mesh_tests! {
+    async fn a_voided_key_never_charges_and_a_settled_key_stays_settled(mesh) {
+        let service = mesh.service_token().await;
+        // Closed before any charge: a Charge with the key arriving later takes nothing.
+        let voided = payments(&mesh).await.void_charge(bearer(void("k-void", 1999), &service)).await.unwrap().into_inner().payment.unwrap();
+        assert_eq!(voided.status(), PaymentStatus::Voided);
+        let late = payments(&mesh).await.charge(bearer(charge("k-void", GOOD_CARD, 1999), &service)).await.unwrap().into_inner().payment.unwrap();
+        assert_eq!((late.id.as_str(), late.status()), (voided.id.as_str(), PaymentStatus::Voided), "the late charge took nothing");
+
+        // A pending charge (the processor failed its attempt) is voided; its retry takes nothing.
+        payments(&mesh).await.charge(bearer(charge("k-void-flaky", FLAKY_CARD, 1999), &service)).await.unwrap_err();
+        let voided = payments(&mesh).await.void_charge(bearer(void("k-void-flaky", 1999), &service)).await.unwrap().into_inner().payment.unwrap();
+        assert_eq!(voided.status(), PaymentStatus::Voided);
+        let retry = payments(&mesh).await.charge(bearer(charge("k-void-flaky", FLAKY_CARD, 1999), &service)).await.unwrap().into_inner().payment.unwrap();
+        assert_eq!(retry.status(), PaymentStatus::Voided);
+
+        // A settled charge keeps its outcome.
+        let paid = payments(&mesh).await.charge(bearer(charge("k-paid", GOOD_CARD, 1999), &service)).await.unwrap().into_inner().payment.unwrap();
+        let again = payments(&mesh).await.void_charge(bearer(void("k-paid", 1999), &service)).await.unwrap().into_inner().payment.unwrap();
+        assert_eq!((again.status(), again.id), (PaymentStatus::Succeeded, paid.id));
+
+        // The terms are checked like a charge's, and must match the key's.
+        let other = payments(&mesh).await.void_charge(bearer(void("k-paid", 2500), &service)).await.unwrap_err();
+        assert_eq!(shop_runtime::grpc::status::field_violations(&other)[0].field, "idempotency_key");
+        let bad = payments(&mesh).await.void_charge(bearer(void("", 0), &service)).await.unwrap_err();
+        let fields: Vec<_> = shop_runtime::grpc::status::field_violations(&bad).into_iter().map(|v| v.field).collect();
+        assert_eq!(fields, ["idempotency_key", "amount.amount_minor"]);
+        let customer = mesh.customer("void@example.com").await;
+        let refused = payments(&mesh).await.void_charge(bearer(void("k-x", 1999), &customer.token)).await.unwrap_err();
+        assert_eq!(refused.code(), Code::PermissionDenied);
+    }
+
     async fn the_sandbox_cards_answer_as_documented(mesh) {
         let service = mesh.service_token().await;
         let ok = payments(&mesh).await.charge(bearer(charge("k-good", GOOD_CARD, 1999), &service)).await.unwrap().into_inner().payment.unwrap();

@@ -9,8 +9,13 @@ use chrono::TimeDelta;
 use shop_proto::{
     cart::v1::ClearCartRequest,
     common::v1::Money,
-    payments::v1::{Card, ChargeRequest, ListPaymentsRequest, Payment, PaymentStatus, RefundRequest},
-    products::v1::{CommitReservationRequest, ReleaseReservationRequest, ReservationItem, ReserveStockRequest},
+    payments::v1::{
+        Card, ChargeRequest, ListPaymentsRequest, Payment, PaymentStatus, RefundRequest, VoidChargeRequest,
+    },
+    products::v1::{
+        CommitReservationRequest, ReleaseReservationRequest, Reservation, ReservationItem, ReservationStatus,
+        ReserveStockRequest,
+    },
 };
 use shop_runtime::{card::CheckedCard, db::DbConn, grpc::status::precondition_violations, time};
 use tokio_util::task::AbortOnDropHandle;
@@ -123,7 +128,14 @@ impl Saga {
             ttl_seconds: self.state.saga.reservation_ttl_secs,
         };
         match self.state.downstreams.products.clone().reserve_stock(request).await {
-            Ok(_) => self.set_step(order, Step::Charging, None).await,
+            Ok(reserved) if holds(reserved.get_ref().reservation.as_ref()) => {
+                self.set_step(order, Step::Charging, None).await
+            }
+            // Released (by recovery, while this driver's call was delayed).
+            Ok(_) => {
+                let reason = "checkout was interrupted before payment; nothing was charged";
+                self.finish(order, OrderStatus::Cancelled, reason).await
+            }
             Err(status) if status.code() == Code::FailedPrecondition => {
                 let reason = shortage_reason(&status, &lines);
                 self.finish(order, OrderStatus::Rejected, &reason).await
@@ -150,7 +162,7 @@ impl Saga {
                 };
                 payments.clone().charge(request).await.map_err(Error::downstream("payments"))?.into_inner().payment
             }
-            None => recorded_payment(&payments, order).await?,
+            None => self.void_charge(order).await?,
         };
         match payment.as_ref().map(Payment::status) {
             Some(PaymentStatus::Succeeded) => {
@@ -163,7 +175,8 @@ impl Saga {
                 self.release_stock(order, &reason).await?;
                 self.finish(order, OrderStatus::PaymentFailed, &reason).await
             }
-            // Only recovery gets here: the charge never completed (or was already undone).
+            // Voided: only recovery gets here (or a driver whose charge was
+            // delayed past recovery): nothing was, or ever will be, charged.
             _ => {
                 let reason = "payment did not complete; nothing was charged";
                 self.release_stock(order, reason).await?;
@@ -200,9 +213,24 @@ impl Saga {
 
     async fn cancel(&self, order: &mut OrderRow) -> Result<(), Error> {
         let reason = if order.status_reason.is_empty() { "cancelled".to_owned() } else { order.status_reason.clone() };
+        // A charge still on its way must not land after the refund.
+        self.void_charge(order).await?;
         self.refund(order, &reason).await?;
         self.release_stock(order, &reason).await?;
         self.finish(order, OrderStatus::Cancelled, &reason).await
+    }
+
+    /// Closes the order's charge key, so that no charge can land from now on,
+    /// and returns what it holds: VOIDED, or the charge that settled first.
+    async fn void_charge(&self, order: &OrderRow) -> Result<Option<Payment>, Error> {
+        let request = VoidChargeRequest {
+            order_id: order.id.clone(),
+            user_id: order.user_id.clone(),
+            amount: Some(Money { amount_minor: order.total_minor, currency: order.currency.clone() }),
+            idempotency_key: payment_key(order),
+        };
+        let voided = self.state.downstreams.payments.clone().void_charge(request).await;
+        Ok(voided.map_err(Error::downstream("payments"))?.into_inner().payment)
     }
 
     /// Refunds every succeeded payment of the order (idempotent).
@@ -331,6 +359,11 @@ impl Saga {
     }
 }
 
+/// Whether a reservation holds (or sold) the order's stock.
+fn holds(reservation: Option<&Reservation>) -> bool {
+    reservation.is_some_and(|r| matches!(r.status(), ReservationStatus::Active | ReservationStatus::Committed))
+}
+
 /// The first event of an order, or any later status change.
 pub fn new_event(order_id: &str, from: Option<&str>, to: OrderStatus, reason: &str) -> EventRow {
     EventRow {
@@ -358,21 +391,6 @@ fn release() -> OrderChanges {
 
 async fn reload(conn: &mut DbConn, id: &str) -> Result<OrderRow, Error> {
     store::find(conn, id).await?.ok_or(Error::NotFound)
-}
-
-/// What payments recorded for the order's charge, if anything.
-async fn recorded_payment(
-    payments: &shop_proto::payments::v1::payment_service_client::PaymentServiceClient<shop_runtime::grpc::MeshChannel>,
-    order: &OrderRow,
-) -> Result<Option<Payment>, Error> {
-    let recorded = payments.clone().list_payments(ListPaymentsRequest { order_id: order.id.clone() }).await;
-    let key = payment_key(order);
-    Ok(recorded
-        .map_err(Error::downstream("payments"))?
-        .into_inner()
-        .payments
-        .into_iter()
-        .find(|p| p.idempotency_key == key))
 }
 
 /// "insufficient stock: GPU-4090 (GeForce RTX 4090): requested 3, available 1; ..."

@@ -6,11 +6,11 @@
 use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
-use shop_runtime::{db::is_unique_violation, grpc::deadline, time, validation::FieldViolation};
+use shop_runtime::{card::CheckedCard, db::is_unique_violation, grpc::deadline, time, validation::FieldViolation};
 
 use crate::{
     AppState,
-    domain::{NewCharge, Outcome, process},
+    domain::{ChargeTerms, NewCharge, Outcome, process},
     error::Error,
     store::{self, PaymentRow},
 };
@@ -22,7 +22,7 @@ const WAIT_FOR_ATTEMPT: Duration = Duration::from_secs(10);
 
 /// Charges a card once per idempotency key; returns the payment, SUCCEEDED or DECLINED.
 pub async fn charge(state: &AppState, charge: NewCharge) -> Result<PaymentRow, Error> {
-    let payment = record_intent(state, &charge).await?;
+    let payment = record_intent(state, &charge.terms, Some(&charge.card)).await?;
     if payment.status != "pending" {
         return Ok(payment);
     }
@@ -49,13 +49,38 @@ pub async fn charge(state: &AppState, charge: NewCharge) -> Result<PaymentRow, E
             return Err(Error::ProcessorUnavailable);
         }
     }
-    tracing::info!(payment_id = %payment.id, order_id = %charge.order_id, ?outcome, card = ?charge.card, "charge settled");
+    tracing::info!(payment_id = %payment.id, order_id = %charge.terms.order_id, ?outcome, card = ?charge.card, "charge settled");
     find(state, &payment.id).await
 }
 
-/// Records the charge as pending, or finds what the key already recorded
-/// (refusing a key reused for a different charge).
-async fn record_intent(state: &AppState, charge: &NewCharge) -> Result<PaymentRow, Error> {
+/// Closes a charge's key without taking money: a Charge with it that comes
+/// later takes nothing. A settled key keeps its payment; a key with a
+/// processor attempt in flight is refused for now.
+pub async fn void(state: &AppState, terms: ChargeTerms) -> Result<PaymentRow, Error> {
+    let payment = record_intent(state, &terms, None).await?;
+    if payment.status != "pending" {
+        return Ok(payment);
+    }
+    let now = time::now();
+    let mut conn = state.db.conn().await?;
+    if store::void(&mut conn, &payment.id, now).await? {
+        state.results.inc("voided");
+        tracing::info!(payment_id = %payment.id, order_id = %terms.order_id, "pending charge voided");
+    }
+    let payment = store::find(&mut conn, &payment.id).await?.ok_or(Error::NotFound)?;
+    if payment.status == "pending" {
+        return Err(Error::InProgress);
+    }
+    Ok(payment)
+}
+
+/// Records the charge as pending (voided, without a card), or finds what
+/// the key already recorded (refusing a key reused for a different charge).
+async fn record_intent(
+    state: &AppState,
+    charge: &ChargeTerms,
+    card: Option<&CheckedCard>,
+) -> Result<PaymentRow, Error> {
     let now = time::now();
     let row = PaymentRow {
         id: uuid::Uuid::now_v7().to_string(),
@@ -64,11 +89,11 @@ async fn record_intent(state: &AppState, charge: &NewCharge) -> Result<PaymentRo
         idempotency_key: charge.idempotency_key.clone(),
         amount_minor: charge.amount_minor,
         currency: charge.currency.clone(),
-        status: "pending".to_owned(),
+        status: if card.is_some() { "pending" } else { "voided" }.to_owned(),
         failure_reason: None,
         failure_message: String::new(),
-        card_brand: charge.card.brand().to_owned(),
-        card_last4: charge.card.last4().to_owned(),
+        card_brand: card.map(|c| c.brand().to_owned()).unwrap_or_default(),
+        card_last4: card.map(|c| c.last4().to_owned()).unwrap_or_default(),
         attempts: 0,
         claimed_until: None,
         refund_reason: None,

@@ -59,9 +59,9 @@ pub fn process(card_number: &str, attempt: i32) -> Outcome {
     }
 }
 
-/// A charge that passed validation.
+/// What a charge is for: the order, its customer, the amount and the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewCharge {
+pub struct ChargeTerms {
     /// The order.
     pub order_id: String,
     /// Its customer.
@@ -70,31 +70,50 @@ pub struct NewCharge {
     pub amount_minor: i64,
     /// ISO 4217 code.
     pub currency: String,
-    /// The checked card.
-    pub card: CheckedCard,
     /// The idempotency key.
     pub idempotency_key: String,
 }
 
-/// A charge request's raw fields (`Debug` shows no card details).
+/// A charge that passed validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCharge {
+    /// What it is for.
+    pub terms: ChargeTerms,
+    /// The checked card.
+    pub card: CheckedCard,
+}
+
+/// A charge's raw terms.
 #[derive(Clone, Copy, Debug)]
-pub struct ChargeInput<'a> {
+pub struct TermsInput<'a> {
     /// The order.
     pub order_id: &'a str,
     /// Its customer.
     pub user_id: &'a str,
     /// (amount, currency), if given.
     pub amount: Option<(i64, &'a str)>,
-    /// The card, if given.
-    pub card: Option<CardInput<'a>>,
     /// The idempotency key.
     pub idempotency_key: &'a str,
 }
 
-impl NewCharge {
-    /// Validates every field as of `today`.
-    pub fn parse(input: ChargeInput<'_>, today: chrono::NaiveDate) -> Result<Self, Vec<FieldViolation>> {
+/// A charge request's raw fields (`Debug` shows no card details).
+#[derive(Clone, Copy, Debug)]
+pub struct ChargeInput<'a> {
+    /// What it is for.
+    pub terms: TermsInput<'a>,
+    /// The card, if given.
+    pub card: Option<CardInput<'a>>,
+}
+
+impl ChargeTerms {
+    /// Validates every field.
+    pub fn parse(input: TermsInput<'_>) -> Result<Self, Vec<FieldViolation>> {
         let mut violations = Violations::new();
+        let terms = Self::check(input, &mut violations);
+        violations.finish(|| terms)
+    }
+
+    fn check(input: TermsInput<'_>, violations: &mut Violations) -> Option<Self> {
         let required = |field: &str, value: &str, max: usize| {
             if value.trim().is_empty() || value.len() > max {
                 Err(FieldViolation::new(field, format!("is required (at most {max} characters)")))
@@ -113,7 +132,16 @@ impl NewCharge {
             }
             Some((minor, currency)) => Ok((minor, currency.to_owned())),
         };
-        let amount = violations.check(amount);
+        let (amount_minor, currency) = violations.check(amount)?;
+        Some(Self { order_id: order_id?, user_id: user_id?, amount_minor, currency, idempotency_key: idempotency_key? })
+    }
+}
+
+impl NewCharge {
+    /// Validates every field as of `today`.
+    pub fn parse(input: ChargeInput<'_>, today: chrono::NaiveDate) -> Result<Self, Vec<FieldViolation>> {
+        let mut violations = Violations::new();
+        let terms = ChargeTerms::check(input.terms, &mut violations);
         let card = match input.card {
             None => {
                 violations.push(FieldViolation::new("card", "is required"));
@@ -127,17 +155,7 @@ impl NewCharge {
                 }
             },
         };
-        violations.finish(|| {
-            let (amount_minor, currency) = amount?;
-            Some(Self {
-                order_id: order_id?,
-                user_id: user_id?,
-                amount_minor,
-                currency,
-                card: card?,
-                idempotency_key: idempotency_key?,
-            })
-        })
+        violations.finish(|| Some(Self { terms: terms?, card: card? }))
     }
 }
 
@@ -159,11 +177,8 @@ mod tests {
     fn a_charge_names_every_bad_field() {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
         let input = ChargeInput {
-            order_id: "",
-            user_id: "u1",
-            amount: Some((0, "usd")),
+            terms: TermsInput { order_id: "", user_id: "u1", amount: Some((0, "usd")), idempotency_key: "k" },
             card: Some(CardInput { number: "4242424242424241", exp_month: 1, exp_year: 2020, cvc: "1" }),
-            idempotency_key: "k",
         };
         let fields: Vec<_> = NewCharge::parse(input, today).unwrap_err().into_iter().map(|v| v.field).collect();
         assert_eq!(fields, ["order_id", "amount.amount_minor", "card.number", "card.exp_year", "card.cvc"]);

@@ -69,7 +69,7 @@ pub async fn serve(
     state.results.register(
         &server.metrics(),
         "payments_results",
-        "Charge attempts by the processor's answer (succeeded, card_declined, insufficient_funds, processor_error), and refunds (refunded)",
+        "Charge attempts by the processor's answer (succeeded, card_declined, insufficient_funds, processor_error), and refunds (refunded), voided keys (voided)",
     );
     server.add_service(PaymentServiceServer::new(PaymentsApi::new(state))).serve(listeners, shutdown).await
 }

@@ -11,7 +11,7 @@ use tracing::instrument;
 
 use crate::{
     AppState, charges,
-    domain::{ChargeInput, DeclineReason, NewCharge},
+    domain::{ChargeInput, ChargeTerms, DeclineReason, NewCharge, TermsInput},
     error::Error,
     store::{self, PaymentRow},
 };
@@ -46,20 +46,37 @@ impl PaymentService for PaymentsApi {
             exp_year: c.exp_year,
             cvc: &c.cvc,
         });
-        let charge = NewCharge::parse(
-            ChargeInput {
-                order_id: &input.order_id,
-                user_id: &input.user_id,
-                amount: input.amount.as_ref().map(|m| (m.amount_minor, m.currency.as_str())),
-                card,
-                idempotency_key: &input.idempotency_key,
-            },
-            time::now().date(),
-        )
-        .map_err(Error::InvalidArgument)?;
+        let terms = TermsInput {
+            order_id: &input.order_id,
+            user_id: &input.user_id,
+            amount: input.amount.as_ref().map(|m| (m.amount_minor, m.currency.as_str())),
+            idempotency_key: &input.idempotency_key,
+        };
+        let charge =
+            NewCharge::parse(ChargeInput { terms, card }, time::now().date()).map_err(Error::InvalidArgument)?;
         let payment = charges::charge(&self.state, charge).await?;
         tracing::Span::current().record("payment_id", payment.id.as_str());
         Ok(Response::new(pb::ChargeResponse { payment: Some(to_proto(&payment)) }))
+    }
+
+    #[instrument(skip_all, fields(rpc = "VoidCharge", order_id, payment_id))]
+    async fn void_charge(
+        &self,
+        request: Request<pb::VoidChargeRequest>,
+    ) -> Result<Response<pb::VoidChargeResponse>, Status> {
+        Principal::require(&request).and_then(Principal::require_internal).map_err(Error::from)?;
+        let input = request.into_inner();
+        tracing::Span::current().record("order_id", input.order_id.as_str());
+        let terms = ChargeTerms::parse(TermsInput {
+            order_id: &input.order_id,
+            user_id: &input.user_id,
+            amount: input.amount.as_ref().map(|m| (m.amount_minor, m.currency.as_str())),
+            idempotency_key: &input.idempotency_key,
+        })
+        .map_err(Error::InvalidArgument)?;
+        let payment = charges::void(&self.state, terms).await?;
+        tracing::Span::current().record("payment_id", payment.id.as_str());
+        Ok(Response::new(pb::VoidChargeResponse { payment: Some(to_proto(&payment)) }))
     }
 
     #[instrument(skip_all, fields(rpc = "Refund", payment_id))]
@@ -112,6 +129,7 @@ fn to_proto(row: &PaymentRow) -> pb::Payment {
         "succeeded" => pb::PaymentStatus::Succeeded,
         "declined" => pb::PaymentStatus::Declined,
         "refunded" => pb::PaymentStatus::Refunded,
+        "voided" => pb::PaymentStatus::Voided,
         _ => pb::PaymentStatus::Unspecified,
     };
     let failure_reason = match row.failure_reason.as_deref().and_then(DeclineReason::parse) {

@@ -126,6 +126,21 @@ pub async fn unclaim(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryRe
     .map(drop)
 }
 
+/// Voids a pending payment that no processor attempt holds. `false`: it was
+/// settled, or an attempt holds it.
+pub async fn void(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let updated = db_run!(conn, |c| diesel::update(
+        payments::table
+            .find(id)
+            .filter(payments::status.eq("pending"))
+            .filter(payments::claimed_until.is_null().or(payments::claimed_until.lt(now)))
+    )
+    .set((payments::status.eq("voided"), payments::updated_at.eq(now)))
+    .execute(c)
+    .await)?;
+    Ok(updated == 1)
+}
+
 /// Marks a succeeded payment refunded. `false`: it was not succeeded.
 pub async fn refund(conn: &mut DbConn, id: &str, reason: &str, now: NaiveDateTime) -> QueryResult<bool> {
     let updated = db_run!(conn, |c| diesel::update(payments::table.find(id).filter(payments::status.eq("succeeded")))

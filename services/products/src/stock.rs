@@ -151,12 +151,22 @@ pub async fn commit(state: &AppState, order_id: &str) -> Result<Reservation, Err
 }
 
 /// Gives an order's stock back: an active hold ends; committed stock goes
-/// back on hand. Idempotent.
+/// back on hand. Idempotent. Releasing an order that holds nothing leaves a
+/// released reservation with no items behind, so a ReserveStock for it that
+/// arrives late (it was sent before the release, and delayed) holds nothing.
 pub async fn release(state: &AppState, order_id: &str, reason: &str) -> Result<Reservation, Error> {
     let now = time::now();
     let mut conn = state.db.conn().await?;
     conn.transaction(async |tx| {
-        let (reservation, items) = find(tx, order_id).await?;
+        let (reservation, items) = match store::find_reservation(tx, order_id).await? {
+            Some(found) => found,
+            None => {
+                // If a reserve for this order commits first, this inserts
+                // nothing and that reservation is released below.
+                store::insert_reservation_unless_exists(tx, &tombstone(order_id, now)).await?;
+                find(tx, order_id).await?
+            }
+        };
         match release_step(parse_status(&reservation.status)?) {
             ReleaseStep::Nothing => {}
             ReleaseStep::Unhold => {
@@ -179,6 +189,17 @@ pub async fn release(state: &AppState, order_id: &str, reason: &str) -> Result<R
     })
     .await?;
     find(&mut conn, order_id).await
+}
+
+/// A reservation that was released before anything was held.
+fn tombstone(order_id: &str, now: chrono::NaiveDateTime) -> ReservationRow {
+    ReservationRow {
+        order_id: order_id.to_owned(),
+        status: Status::Released.as_str().to_owned(),
+        created_at: now,
+        expires_at: now,
+        updated_at: now,
+    }
 }
 
 /// What products recorded for an order.

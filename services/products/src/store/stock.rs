@@ -127,6 +127,17 @@ pub async fn insert_reservation(conn: &mut DbConn, reservation: &ReservationRow)
     db_run!(conn, |c| diesel::insert_into(reservations::table).values(reservation).execute(c).await).map(drop)
 }
 
+/// Inserts a reservation unless the order already has one; returns whether
+/// it was inserted. A concurrent insert for the same order is waited for.
+pub async fn insert_reservation_unless_exists(conn: &mut DbConn, reservation: &ReservationRow) -> QueryResult<bool> {
+    db_run!(conn, |c| diesel::insert_into(reservations::table)
+        .values(reservation)
+        .on_conflict_do_nothing()
+        .execute(c)
+        .await)
+    .map(|inserted| inserted == 1)
+}
+
 /// Adds the items of a reservation (row by row: diesel's multi-row INSERT
 /// is not available for SQLite through the async wrapper; there are at most
 /// a hundred, inside the caller's transaction).

@@ -1,0 +1,4 @@
+-- A charge key can be closed without a charge (VoidCharge).
+ALTER TABLE payments DROP CONSTRAINT payments_status_check;
+ALTER TABLE payments ADD CONSTRAINT payments_status_check
+    CHECK (status IN ('pending', 'succeeded', 'declined', 'refunded', 'voided'));
