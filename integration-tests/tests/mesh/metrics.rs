@@ -9,6 +9,24 @@ use shop_proto::{orders::v1::OrderStatus as Status, products::v1 as pb};
 use shop_runtime::metrics::sample;
 
 mesh_tests! {
+    async fn made_up_rpc_paths_count_as_other_and_never_become_labels(mesh) {
+        let mut grpc = tonic::client::Grpc::new(mesh.products_service.channel());
+        for n in 0..20 {
+            grpc.ready().await.unwrap();
+            let path = http::uri::PathAndQuery::try_from(format!("/made.up.Service{n}/Method{n}")).unwrap();
+            let codec = tonic_prost::ProstCodec::<(), ()>::default();
+            let answer = grpc.unary(tonic::Request::new(()), path, codec).await.unwrap_err();
+            assert_eq!(answer.code(), tonic::Code::Unimplemented);
+        }
+        mesh.products().list_categories(pb::ListCategoriesRequest::default()).await.unwrap();
+        let text = mesh.products_metrics().await;
+        let other = &[("service", "_OTHER"), ("method", "_OTHER"), ("code", "UNIMPLEMENTED")];
+        assert_eq!(sample(&text, "rpc_server_requests_total", other), 20.0, "{text}");
+        let served = &[("service", "shop.products.v1.ProductService"), ("method", "ListCategories"), ("code", "OK")];
+        assert_eq!(sample(&text, "rpc_server_requests_total", served), 1.0, "{text}");
+        assert!(!text.contains("made.up") && !text.contains("Method1"), "no made-up path in a label: {text}");
+    }
+
     async fn the_edge_counts_requests_by_route_template_and_status(mesh) {
         let unknown = uuid::Uuid::now_v7().to_string();
         mesh.http.get(&format!("/api/v1/products/{unknown}"), None).await.expect_status(404);

@@ -4,10 +4,14 @@
 //! it took.
 
 use std::{
+    collections::HashSet,
     pin::Pin,
+    sync::Arc,
     task::{Context, Poll},
     time::Instant,
 };
+
+use prost::Message as _;
 
 use http_body::{Body, Frame};
 use tonic::Code;
@@ -16,17 +20,56 @@ use tracing::Span;
 
 use crate::metrics::{RpcLabels, RpcMetrics};
 
+/// The label of every request for a method this server does not serve: a
+/// client sending made-up paths must not grow the label set.
+pub const OTHER: &str = "_OTHER";
+
+/// The paths (`package.Service/Method`) of every method of the named
+/// services, read from their descriptors: the only values the RPC metrics'
+/// service and method labels take.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ServedMethods(Arc<HashSet<String>>);
+
+impl ServedMethods {
+    /// Every method of `services` found in the encoded descriptor `sets`.
+    pub(crate) fn of(services: &[&str], sets: &[&[u8]]) -> Self {
+        let mut paths = HashSet::new();
+        for set in sets {
+            let Ok(set) = prost_types::FileDescriptorSet::decode(*set) else { continue };
+            for file in set.file {
+                for service in &file.service {
+                    let name = format!("{}.{}", file.package(), service.name());
+                    if services.contains(&name.as_str()) {
+                        paths.extend(service.method.iter().map(|m| format!("{name}/{}", m.name())));
+                    }
+                }
+            }
+        }
+        Self(Arc::new(paths))
+    }
+
+    /// The (service, method) labels of a request path.
+    fn labels(&self, path: &str) -> (String, String) {
+        let path = path.trim_start_matches('/');
+        match path.split_once('/') {
+            Some((service, method)) if self.0.contains(path) => (service.to_owned(), method.to_owned()),
+            _ => (OTHER.to_owned(), OTHER.to_owned()),
+        }
+    }
+}
+
 /// Records each RPC in `metrics` and on its span.
 #[derive(Clone, Debug)]
 pub(crate) struct ObserveLayer {
     pub(crate) metrics: RpcMetrics,
+    pub(crate) served: ServedMethods,
 }
 
 impl<S> Layer<S> for ObserveLayer {
     type Service = Observe<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Observe { inner, metrics: self.metrics.clone() }
+        Observe { inner, metrics: self.metrics.clone(), served: self.served.clone() }
     }
 }
 
@@ -34,6 +77,7 @@ impl<S> Layer<S> for ObserveLayer {
 pub(crate) struct Observe<S> {
     inner: S,
     metrics: RpcMetrics,
+    served: ServedMethods,
 }
 
 impl<S, B, RB> Service<http::Request<B>> for Observe<S>
@@ -51,9 +95,8 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let path = request.uri().path().trim_start_matches('/');
-        let (service, method) = path.split_once('/').unwrap_or((path, ""));
-        let labels = RpcLabels { service: service.to_owned(), method: method.to_owned(), code: String::new() };
+        let (service, method) = self.served.labels(request.uri().path());
+        let labels = RpcLabels { service, method, code: String::new() };
         let side = Side::Server { metrics: self.metrics.clone(), labels, started: Instant::now() };
         let response = self.inner.call(request);
         Box::pin(async move {
@@ -85,6 +128,20 @@ pub(crate) fn client_response(
 /// response (given up at its deadline, say) on its client `span`.
 pub(crate) fn client_status(span: Span, code: Code) {
     Finish { span, side: Side::Client, done: false }.record(code);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_served_methods_become_labels() {
+        let served = ServedMethods::of(&["grpc.health.v1.Health"], &[tonic_health::pb::FILE_DESCRIPTOR_SET]);
+        assert_eq!(served.labels("/grpc.health.v1.Health/Check"), ("grpc.health.v1.Health".into(), "Check".into()));
+        for made_up in ["/grpc.health.v1.Health/Nope", "/made.up.Service/Check", "/", "/x", "/grpc.health.v1.Health/"] {
+            assert_eq!(served.labels(made_up), (OTHER.into(), OTHER.into()), "{made_up}");
+        }
+    }
 }
 
 fn grpc_status(headers: &http::HeaderMap) -> Option<Code> {

@@ -20,7 +20,7 @@ use tracing::{Instrument, Span};
 use super::{
     deadline,
     health::{Dependency, HealthWatch},
-    observe::ObserveLayer,
+    observe::{ObserveLayer, ServedMethods},
     trace,
 };
 use crate::{
@@ -148,9 +148,18 @@ impl GrpcServer {
                 }
             });
         }
+        let served = ServedMethods::of(
+            &[&names[..], &[HEALTH, REFLECTION_V1, REFLECTION_V1ALPHA]].concat(),
+            &[
+                shop_proto::FILE_DESCRIPTOR_SET,
+                tonic_health::pb::FILE_DESCRIPTOR_SET,
+                tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+                tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+            ],
+        );
         routes
-            .add_service(reflection(&names, "grpc.reflection.v1.ServerReflection").build_v1()?)
-            .add_service(reflection(&names, "grpc.reflection.v1alpha.ServerReflection").build_v1alpha()?);
+            .add_service(reflection(&names, REFLECTION_V1).build_v1()?)
+            .add_service(reflection(&names, REFLECTION_V1ALPHA).build_v1alpha()?);
         let interval = Duration::from_millis(config.health_check_interval_ms);
         let watch = HealthWatch { reporter: health, names, dependencies, interval };
         let watching = watch.start(shutdown.clone()).await;
@@ -164,7 +173,7 @@ impl GrpcServer {
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .trace_fn(trace::server_span)
             // Outermost first: the observer sees every status, auth refusals included.
-            .layer(ObserveLayer { metrics: rpc_metrics })
+            .layer(ObserveLayer { metrics: rpc_metrics, served })
             .layer(DeadlineLayer { default: request_timeout })
             .layer(AuthLayer::new(verifier))
             .add_routes(routes.routes())
@@ -179,6 +188,10 @@ impl GrpcServer {
     }
 }
 
+const HEALTH: &str = "grpc.health.v1.Health";
+const REFLECTION_V1: &str = "grpc.reflection.v1.ServerReflection";
+const REFLECTION_V1ALPHA: &str = "grpc.reflection.v1alpha.ServerReflection";
+
 /// Reflection advertising exactly what this server serves, with the
 /// descriptors grpcurl needs to print requests, responses and error details.
 fn reflection<'a>(served: &[&str], itself: &str) -> tonic_reflection::server::Builder<'a> {
@@ -186,7 +199,7 @@ fn reflection<'a>(served: &[&str], itself: &str) -> tonic_reflection::server::Bu
         .register_encoded_file_descriptor_set(shop_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
-        .with_service_name("grpc.health.v1.Health")
+        .with_service_name(HEALTH)
         .with_service_name(itself);
     served.iter().fold(builder, |builder, name| builder.with_service_name(*name))
 }
