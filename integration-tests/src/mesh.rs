@@ -156,26 +156,7 @@ impl TestMesh {
         let keys = shop_users::keys::generate().expect("key pair");
         let public_key = AuthConfig { jwt_public_key: Some(keys.public_pem.clone()), jwt_public_key_file: None };
 
-        let users_config = shop_users::Config {
-            listen_addr: anywhere(),
-            database: DatabaseConfig::new(databases.create("users").await),
-            signing_key: SigningKeyConfig {
-                jwt_private_key: Some(keys.private_pem.clone()),
-                jwt_private_key_file: None,
-            },
-            tokens: TokenTtls::default(),
-            admin: AdminSeedConfig {
-                admin_email: Some(ADMIN_EMAIL.into()),
-                admin_password: Some(Secret::new(ADMIN_PASSWORD)),
-                admin_password_file: None,
-            },
-            service_clients: format!("{SERVICE_CLIENT_ID}={SERVICE_CLIENT_SECRET}").parse().expect("service clients"),
-            service_clients_file: None,
-            serve: serve_config(),
-            telemetry: TelemetryConfig::default(),
-        };
-        let state = shop_users::AppState::build(&users_config).await.expect("users state");
-        let users_service = spawn(anywhere(), anywhere(), |l, s| shop_users::serve(l, state, serve_config(), s)).await;
+        let users_service = start_users(&databases.create("users").await, &keys, anywhere()).await;
 
         let products_config = shop_products::Config {
             listen_addr: anywhere(),
@@ -206,13 +187,7 @@ impl TestMesh {
         let state = shop_cart::AppState::build(&cart_config).await.expect("cart state");
         let cart_service = spawn(anywhere(), anywhere(), |l, s| shop_cart::serve(l, state, serve_config(), s)).await;
 
-        let payments_config = shop_payments::Config {
-            listen_addr: anywhere(),
-            database: DatabaseConfig::new(databases.create("payments").await),
-            auth: public_key.clone(),
-            serve: serve_config(),
-            telemetry: TelemetryConfig::default(),
-        };
+        let payments_config = payments_config(&databases.create("payments").await, &public_key);
         let payments_service = start_payments(&payments_config, anywhere(), anywhere()).await;
 
         let gates = match gated {
@@ -400,7 +375,41 @@ where
     Running { addr, admin, shutdown }
 }
 
-async fn start_payments(config: &shop_payments::Config, grpc: SocketAddr, admin: SocketAddr) -> Running {
+/// A users service on `addr` (port 0: any free one) signing tokens with
+/// `keys`, on the database at `url`, knowing the test service client.
+pub async fn start_users(url: &str, keys: &shop_users::keys::KeyPair, addr: SocketAddr) -> Running {
+    let config = shop_users::Config {
+        listen_addr: addr,
+        database: DatabaseConfig::new(url.to_owned()),
+        signing_key: SigningKeyConfig { jwt_private_key: Some(keys.private_pem.clone()), jwt_private_key_file: None },
+        tokens: TokenTtls::default(),
+        admin: AdminSeedConfig {
+            admin_email: Some(ADMIN_EMAIL.into()),
+            admin_password: Some(Secret::new(ADMIN_PASSWORD)),
+            admin_password_file: None,
+        },
+        service_clients: format!("{SERVICE_CLIENT_ID}={SERVICE_CLIENT_SECRET}").parse().expect("service clients"),
+        service_clients_file: None,
+        serve: serve_config(),
+        telemetry: TelemetryConfig::default(),
+    };
+    let state = shop_users::AppState::build(&config).await.expect("users state");
+    spawn(addr, anywhere(), |l, s| shop_users::serve(l, state, serve_config(), s)).await
+}
+
+/// A payments service's settings: the database at `url`, tokens verified with `auth`.
+pub fn payments_config(url: &str, auth: &AuthConfig) -> shop_payments::Config {
+    shop_payments::Config {
+        listen_addr: anywhere(),
+        database: DatabaseConfig::new(url.to_owned()),
+        auth: auth.clone(),
+        serve: serve_config(),
+        telemetry: TelemetryConfig::default(),
+    }
+}
+
+/// A payments service on `grpc` and `admin` (port 0: any free one).
+pub async fn start_payments(config: &shop_payments::Config, grpc: SocketAddr, admin: SocketAddr) -> Running {
     let state = shop_payments::AppState::build(config).await.expect("payments state");
     spawn(grpc, admin, |l, s| shop_payments::serve(l, state, serve_config(), s)).await
 }

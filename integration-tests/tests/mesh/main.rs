@@ -18,6 +18,7 @@ mod live_status;
 mod metrics;
 mod payments;
 mod recovery;
+mod service_tokens;
 mod stock_reservations;
 mod users_graphql;
 mod users_grpc;

@@ -74,6 +74,15 @@ impl ServiceTokens {
         *self.inner.cached.lock().await = None;
     }
 
+    /// Drops the cached token if it is still `refused`: of many calls refused
+    /// at once, the first drops it and the others use the one issued since.
+    pub async fn invalidate_if(&self, refused: &HeaderValue) {
+        let mut cached = self.inner.cached.lock().await;
+        if cached.as_ref().is_some_and(|token| token.header == *refused) {
+            *cached = None;
+        }
+    }
+
     async fn issue(&self) -> Result<CachedToken, Status> {
         let request = IssueServiceTokenRequest {
             client_id: self.inner.client_id.clone(),

@@ -8,8 +8,10 @@ use std::{
 };
 
 use futures::{FutureExt, future::BoxFuture};
+use http::HeaderValue;
+use http_body_util::BodyExt;
 use tonic::{Code, Status, body::Body};
-use tower::Service;
+use tower::{Service, ServiceExt};
 use tracing::{Instrument, Span};
 
 use super::{Upstream, deadline, observe, trace};
@@ -66,33 +68,75 @@ impl Service<http::Request<Body>> for MeshChannel {
         }
         // `poll_ready` reserved capacity on `self.channel`; the call must use that one.
         let fresh = self.channel.clone();
-        let mut channel = std::mem::replace(&mut self.channel, fresh);
-        let tokens = self.tokens.clone();
+        let channel = std::mem::replace(&mut self.channel, fresh);
+        let tokens = self.tokens.clone().filter(|_| !request.headers().contains_key(http::header::AUTHORIZATION));
         async move {
-            if let Some(tokens) = tokens
-                && !request.headers().contains_key(http::header::AUTHORIZATION)
-            {
-                let value = tokens.authorization().await?;
-                request.headers_mut().insert(http::header::AUTHORIZATION, value);
-            }
-            let call = channel.call(request);
-            let Some(deadline) = deadline else {
-                return Ok(observe::client_response(call.await?, Span::current()));
-            };
-            // The server stops at the deadline too, but a server that is
-            // stuck, or a network that is, must not hold this caller longer.
-            // tonic's own timer on `grpc-timeout` may fire first and call it
-            // CANCELLED; past the deadline, it is DEADLINE_EXCEEDED either way.
-            match tokio::time::timeout_at(deadline.into(), call).await {
-                Ok(Ok(response)) => Ok(observe::client_response(response, Span::current())),
-                Ok(Err(error)) if Instant::now() < deadline => Err(error),
-                Ok(Err(_)) | Err(_) => {
-                    observe::client_status(Span::current(), Code::DeadlineExceeded);
-                    Err(Status::deadline_exceeded("deadline exceeded waiting for the response").into())
-                }
+            match tokens {
+                Some(tokens) => call_as_service(channel, request, &tokens, deadline).await,
+                None => call(channel, request, deadline).await,
             }
         }
         .instrument(span)
         .boxed()
+    }
+}
+
+/// Calls with this service's token. A token refused with UNAUTHENTICATED
+/// (the users service restarted with a new key pair, say) is dropped from
+/// the cache and the call is made once more with a fresh one; so the
+/// (unary) request is buffered to be sent twice.
+async fn call_as_service(
+    channel: Upstream,
+    request: http::Request<Body>,
+    tokens: &ServiceTokens,
+    deadline: Option<Instant>,
+) -> Result<http::Response<Body>, BoxError> {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let again = |token: HeaderValue| {
+        let mut request = http::Request::new(Body::new(http_body_util::Full::new(body.clone())));
+        *request.method_mut() = parts.method.clone();
+        *request.uri_mut() = parts.uri.clone();
+        *request.version_mut() = parts.version;
+        *request.headers_mut() = parts.headers.clone();
+        request.headers_mut().insert(http::header::AUTHORIZATION, token);
+        request
+    };
+    let token = tokens.authorization().await?;
+    let mut first = again(token.clone());
+    *first.extensions_mut() = parts.extensions.clone();
+    let mut spare = channel.clone();
+    let response = call(channel, first, deadline).await?;
+    if observe::grpc_status(response.headers()) != Some(Code::Unauthenticated) {
+        return Ok(response);
+    }
+    tracing::info!("this service's token was refused; retrying once with a fresh one");
+    tokens.invalidate_if(&token).await;
+    let token = tokens.authorization().await?;
+    spare.ready().await?;
+    call(spare, again(token), deadline).await
+}
+
+/// One call on a ready `channel`, given up at `deadline`.
+async fn call(
+    mut channel: Upstream,
+    request: http::Request<Body>,
+    deadline: Option<Instant>,
+) -> Result<http::Response<Body>, BoxError> {
+    let call = channel.call(request);
+    let Some(deadline) = deadline else {
+        return Ok(observe::client_response(call.await?, Span::current()));
+    };
+    // The server stops at the deadline too, but a server that is
+    // stuck, or a network that is, must not hold this caller longer.
+    // tonic's own timer on `grpc-timeout` may fire first and call it
+    // CANCELLED; past the deadline, it is DEADLINE_EXCEEDED either way.
+    match tokio::time::timeout_at(deadline.into(), call).await {
+        Ok(Ok(response)) => Ok(observe::client_response(response, Span::current())),
+        Ok(Err(error)) if Instant::now() < deadline => Err(error),
+        Ok(Err(_)) | Err(_) => {
+            observe::client_status(Span::current(), Code::DeadlineExceeded);
+            Err(Status::deadline_exceeded("deadline exceeded waiting for the response").into())
+        }
     }
 }

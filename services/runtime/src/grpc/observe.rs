@@ -144,7 +144,8 @@ mod tests {
     }
 }
 
-fn grpc_status(headers: &http::HeaderMap) -> Option<Code> {
+/// The `grpc-status` of a trailers-only response, if it is one.
+pub(crate) fn grpc_status(headers: &http::HeaderMap) -> Option<Code> {
     headers.get("grpc-status").and_then(|v| v.to_str().ok()?.parse::<i32>().ok()).map(Code::from_i32)
 }
 
