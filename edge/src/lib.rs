@@ -54,8 +54,9 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
     let verifier = config.auth.verifier().context("loading the token verification key")?;
     let state = AppState::new(&config.upstreams, &config.client, verifier, config.http.clone())
         .context("configuring upstreams")?;
-    let listener =
-        TcpListener::bind(config.listen_addr).await.with_context(|| format!("binding {}", config.listen_addr))?;
+    let listener = shop_runtime::listen::take_or_bind(shop_runtime::listen::HTTP, config.listen_addr)
+        .await
+        .with_context(|| format!("binding {}", config.listen_addr))?;
     tracing::info!(addr = %listener.local_addr()?, "edge listening");
     serve(listener, app(state), shutdown).await?;
     tracing::info!("edge stopped");

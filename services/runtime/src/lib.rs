@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod exit;
 pub mod grpc;
+pub mod listen;
 pub mod metrics;
 pub mod pagination;
 pub mod secret;

@@ -4,7 +4,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    shop_runtime::exit::report(shop::run(shop::Cli::parse()).await)
+fn main() -> ExitCode {
+    // Before any thread starts: taking handed sockets edits the environment.
+    let handed = shop_runtime::listen::inherit();
+    let cli = shop::Cli::parse();
+    let outcome = match (handed, tokio::runtime::Runtime::new()) {
+        (Ok(_), Ok(runtime)) => runtime.block_on(shop::run(cli)),
+        (Err(error), _) => Err(anyhow::Error::new(error).context("taking the sockets handed to this process")),
+        (_, Err(error)) => Err(anyhow::Error::new(error).context("starting the async runtime")),
+    };
+    shop_runtime::exit::report(outcome)
 }

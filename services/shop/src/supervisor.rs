@@ -9,7 +9,10 @@ use std::{
     time::Duration,
 };
 
+use std::os::fd::OwnedFd;
+
 use anyhow::{Context as _, bail};
+use command_fds::{CommandFdExt, FdMapping};
 use nix::{sys::signal, unistd::Pid};
 use shop_runtime::config::LogColor;
 use tokio::{
@@ -53,6 +56,9 @@ impl std::fmt::Debug for Supervisor {
     }
 }
 
+/// The first descriptor a child is handed a socket on (after stdin, stdout, stderr).
+const FIRST_HANDED_FD: i32 = 3;
+
 impl Supervisor {
     /// A supervisor that starts children from `exe`. Children write into a
     /// pipe, so `auto` colour is decided by the launcher's own output.
@@ -66,11 +72,29 @@ impl Supervisor {
         Self { exe, log_color: if colored { "always" } else { "never" }, running: Vec::new(), exits_tx, exits }
     }
 
-    /// Starts `shop serve <name>` with `env` on top of this process's environment.
-    pub fn spawn(&mut self, name: &'static str, env: Vec<(&'static str, String)>) -> anyhow::Result<()> {
-        let mut child = Command::new(&self.exe)
+    /// Starts `shop serve <name>` with `env` on top of this process's
+    /// environment, handing it `sockets` (bound here, listened on there) by
+    /// the socket-activation protocol: from descriptor 3 on, `LISTEN_FDS`
+    /// their number, `LISTEN_FDNAMES` their names.
+    pub fn spawn(
+        &mut self,
+        name: &'static str,
+        env: Vec<(&'static str, String)>,
+        sockets: Vec<(&'static str, std::net::TcpListener)>,
+    ) -> anyhow::Result<()> {
+        let names: Vec<&str> = sockets.iter().map(|(name, _)| *name).collect();
+        let handed = sockets
+            .into_iter()
+            .zip(FIRST_HANDED_FD..)
+            .map(|((_, listener), child_fd)| FdMapping { parent_fd: OwnedFd::from(listener), child_fd })
+            .collect();
+        let mut command = Command::new(&self.exe);
+        command.fd_mappings(handed).map_err(|_| anyhow::anyhow!("two sockets for one descriptor"))?;
+        let mut child = command
             .args(["serve", name])
             .envs(env)
+            .env("LISTEN_FDS", names.len().to_string())
+            .env("LISTEN_FDNAMES", names.join(":"))
             .env(LAUNCHER_PID_ENV, std::process::id().to_string())
             .env("LOG_COLOR", self.log_color)
             .stdin(Stdio::null())

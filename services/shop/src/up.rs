@@ -8,7 +8,7 @@ use std::{
 };
 
 use anyhow::Context as _;
-use shop_runtime::Shutdown;
+use shop_runtime::{Shutdown, listen};
 
 use crate::{
     cli::UpArgs,
@@ -25,6 +25,8 @@ const ADMIN_PORT_OFFSET: u16 = 10;
 struct Child {
     name: &'static str,
     env: Vec<(&'static str, String)>,
+    /// Its listening sockets, bound before any child starts, by name.
+    sockets: Vec<(&'static str, SocketAddr)>,
     ready: Readiness,
 }
 
@@ -57,7 +59,8 @@ impl Service {
             ("DATABASE_URL", format!("sqlite://{}", data_dir.join(format!("{}.db", self.name)).display())),
             ("JWT_PUBLIC_KEY_FILE", public_key.display().to_string()),
         ]);
-        Child { name: self.name, env, ready: Readiness::Grpc(self.grpc) }
+        let sockets = vec![(listen::GRPC, self.grpc), (listen::ADMIN, self.admin)];
+        Child { name: self.name, env, sockets, ready: Readiness::Grpc(self.grpc) }
     }
 }
 
@@ -114,15 +117,32 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
                 ("PAYMENTS_URL", payments.url()),
                 ("JWT_PUBLIC_KEY_FILE", keys.public.display().to_string()),
             ],
+            sockets: vec![(listen::HTTP, edge)],
             ready: Readiness::Http(edge),
         },
     ];
 
+    // Every port is bound before any component starts: connections made
+    // during the launch (health checks, token requests) take ephemeral
+    // ports, and the default ports lie in Linux's ephemeral range.
+    // The first to start is bound last, so nothing can connect to any of
+    // them before all are bound.
+    let mut bound = Vec::new();
+    for child in children.iter().rev() {
+        let sockets = child.sockets.iter().map(|(name, addr)| {
+            let listener =
+                std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr} for {}", child.name));
+            listener.map(|listener| (*name, listener))
+        });
+        bound.push(sockets.collect::<anyhow::Result<Vec<_>>>()?);
+    }
+    bound.reverse();
+
     let shutdown = Shutdown::on_signals();
     let mut supervisor = Supervisor::new(std::env::current_exe().context("locating the shop binary")?, args.log_color);
     let started = async {
-        for child in children {
-            supervisor.spawn(child.name, child.env)?;
+        for (child, sockets) in children.into_iter().zip(bound) {
+            supervisor.spawn(child.name, child.env, sockets)?;
             supervisor.wait_ready(child.name, child.ready, START_LIMIT).await?;
         }
         anyhow::Ok(())

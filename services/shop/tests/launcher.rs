@@ -133,3 +133,45 @@ fn the_mesh_starts_serves_stops_and_keeps_its_secrets_across_restarts() {
     assert_eq!(catalog["items"].as_array().map(Vec::len), Some(24), "seeded once, not again");
     assert!(second.stop().success());
 }
+
+/// A connection made during the launch whose source port is a component's
+/// port (the kernel may choose one: the default ports lie in Linux's
+/// ephemeral range) cannot stop the launch: the launcher binds every port
+/// before it starts any component and hands each its own sockets.
+#[test]
+fn a_connection_from_a_later_components_port_cannot_stop_the_launch() {
+    let http = Http::new();
+    let data = tempfile::tempdir().unwrap();
+    let (mut command, ports) = launch::shop(data.path());
+    let mut child = command.env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let users = std::net::SocketAddr::from(([127, 0, 0, 1], ports.users));
+    let orders = std::net::SocketAddr::from(([127, 0, 0, 1], ports.orders));
+    let edge = format!("{}/readyz", ports.edge);
+    // Until the mesh is ready, keep connecting to users from orders' port.
+    let (mut held, mut refused) = (Vec::new(), 0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // A short wait per look: a port bound ahead of its component accepts
+    // connections, which wait until the component serves.
+    let ready = || http.send(http.client.get(&edge).timeout(Duration::from_millis(200)));
+    while ready().is_none_or(|(status, _)| status != 200) {
+        let exited = child.try_wait().unwrap();
+        assert!(exited.is_none(), "the launch failed ({exited:?}) while a connection held orders' port");
+        assert!(Instant::now() < deadline, "the mesh did not become ready");
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        match socket.bind(orders) {
+            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => refused += 1,
+            Err(error) => panic!("binding {orders}: {error}"),
+            Ok(()) => {
+                if let Ok(stream) = http.runtime.block_on(socket.connect(users)) {
+                    held.push(stream);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(held.is_empty(), "no connection could take orders' port: {held:?}");
+    assert!(refused > 0, "orders' port was bound throughout the launch");
+    let launcher = Launcher { child, ports };
+    assert_eq!(launcher.children().len(), 6);
+    assert!(launcher.stop().success());
+}

@@ -28,6 +28,7 @@ use crate::{
     auth::{AuthLayer, TokenVerifier},
     config::ServeConfig,
     db::{Db, PoolGauges},
+    listen,
     metrics::{Metrics, RpcMetrics},
     shutdown::{Shutdown, drain_within},
 };
@@ -42,11 +43,12 @@ pub struct Listeners {
 }
 
 impl Listeners {
-    /// Binds both addresses (port 0 picks free ports).
+    /// Binds both addresses (port 0 picks free ports), or takes the sockets
+    /// named `grpc` and `admin` if the process was handed them (see [`crate::listen`]).
     pub async fn bind(grpc: std::net::SocketAddr, admin: Option<std::net::SocketAddr>) -> std::io::Result<Self> {
-        let grpc = TcpListener::bind(grpc).await?;
+        let grpc = listen::take_or_bind(listen::GRPC, grpc).await?;
         let admin = match admin {
-            Some(addr) => Some(TcpListener::bind(addr).await?),
+            Some(addr) => Some(listen::take_or_bind(listen::ADMIN, addr).await?),
             None => None,
         };
         Ok(Self { grpc, admin })
