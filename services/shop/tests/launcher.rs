@@ -175,3 +175,45 @@ fn a_connection_from_a_later_components_port_cannot_stop_the_launch() {
     assert_eq!(launcher.children().len(), 6);
     assert!(launcher.stop().success());
 }
+
+/// The users service's peak resident memory (VmHWM), in MiB.
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib / 1024.0
+}
+
+/// 64 sign-ups, then 64 logins, all at once: argon2id needs 19 MiB per hash
+/// in flight, so the users service caps the hashes in flight (one per core)
+/// and queues the rest; its peak memory stays far below 64 x 19 MiB.
+#[test]
+fn the_users_service_stays_small_under_a_burst_of_sign_ups_and_logins() {
+    const BURST: usize = 64;
+    let http = Http::new();
+    let data = tempfile::tempdir().unwrap();
+    let launcher = Launcher::start(data.path(), &http);
+    let users = *launcher
+        .children()
+        .iter()
+        .find(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).unwrap().ends_with(b"serve\0users\0"))
+        .expect("the users process");
+    let before = peak_rss_mib(users);
+
+    let burst = |path: &'static str| {
+        let requests = (0..BURST).map(|n| {
+            let body = json!({"email": format!("burst-{n}@example.com"), "password": "correct horse", "name": "Burst"});
+            http.client.post(launcher.url(path)).json(&body).send()
+        });
+        let answers = http.runtime.block_on(futures::future::join_all(requests));
+        answers.into_iter().map(|answer| answer.map(|r| r.status().as_u16()).unwrap_or(0)).collect::<Vec<_>>()
+    };
+    assert_eq!(burst("/api/v1/users/register"), vec![201; BURST], "every sign-up went through");
+    assert_eq!(burst("/api/v1/users/login"), vec![200; BURST], "every login went through");
+    let peak = peak_rss_mib(users);
+    println!(
+        "users peak RSS: {before:.1} MiB before, {peak:.1} MiB after {BURST} concurrent sign-ups and {BURST} logins"
+    );
+    assert!(peak < 128.0, "users peaked at {peak:.1} MiB (uncapped, {BURST} hashes would need {} MiB)", BURST * 19);
+    assert!(launcher.stop().success());
+}
