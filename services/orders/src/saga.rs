@@ -9,9 +9,7 @@ use chrono::TimeDelta;
 use shop_proto::{
     cart::v1::ClearCartRequest,
     common::v1::Money,
-    payments::v1::{
-        Card, ChargeRequest, ListPaymentsRequest, Payment, PaymentStatus, RefundRequest, VoidChargeRequest,
-    },
+    payments::v1::{Card, ChargeRequest, Payment, PaymentStatus, RefundRequest, VoidChargeRequest},
     products::v1::{
         CommitReservationRequest, ReleaseReservationRequest, Reservation, ReservationItem, ReservationStatus,
         ReserveStockRequest,
@@ -213,8 +211,6 @@ impl Saga {
 
     async fn cancel(&self, order: &mut OrderRow) -> Result<(), Error> {
         let reason = if order.status_reason.is_empty() { "cancelled".to_owned() } else { order.status_reason.clone() };
-        // A charge still on its way must not land after the refund.
-        self.void_charge(order).await?;
         self.refund(order, &reason).await?;
         self.release_stock(order, &reason).await?;
         self.finish(order, OrderStatus::Cancelled, &reason).await
@@ -233,16 +229,15 @@ impl Saga {
         Ok(voided.map_err(Error::downstream("payments"))?.into_inner().payment)
     }
 
-    /// Refunds every succeeded payment of the order (idempotent).
+    /// Closes the order's charge key (a charge still on its way must not
+    /// land after the refund) and refunds the charge if it had succeeded.
+    /// Idempotent.
     async fn refund(&self, order: &OrderRow, reason: &str) -> Result<(), Error> {
-        let payments = self.state.downstreams.payments.clone();
-        let recorded = payments.clone().list_payments(ListPaymentsRequest { order_id: order.id.clone() }).await;
-        for payment in recorded.map_err(Error::downstream("payments"))?.into_inner().payments {
-            if payment.status() == PaymentStatus::Succeeded {
-                let request = RefundRequest { payment_id: payment.id, reason: reason.to_owned() };
-                payments.clone().refund(request).await.map_err(Error::downstream("payments"))?;
-            }
-        }
+        let Some(payment) = self.void_charge(order).await?.filter(|p| p.status() == PaymentStatus::Succeeded) else {
+            return Ok(());
+        };
+        let request = RefundRequest { payment_id: payment.id, reason: reason.to_owned() };
+        self.state.downstreams.payments.clone().refund(request).await.map_err(Error::downstream("payments"))?;
         Ok(())
     }
 
