@@ -12,6 +12,10 @@ pub struct Config {
     #[arg(long, env = "HTTP_LISTEN_ADDR", default_value = "0.0.0.0:8080")]
     pub listen_addr: SocketAddr,
 
+    /// Address of the admin HTTP port (Prometheus `/metrics`); off when unset.
+    #[arg(long, env = "ADMIN_LISTEN_ADDR")]
+    pub admin_listen_addr: Option<SocketAddr>,
+
     #[command(flatten)]
     pub upstreams: Upstreams,
 
@@ -78,6 +82,29 @@ pub struct HttpLimits {
     /// Most complex GraphQL query accepted.
     #[arg(long, env = "GRAPHQL_MAX_COMPLEXITY", default_value_t = 5000)]
     pub graphql_max_complexity: usize,
+
+    /// Most aliased fields in one GraphQL document.
+    #[arg(long, env = "GRAPHQL_MAX_ALIASES", default_value_t = 15)]
+    pub graphql_max_aliases: usize,
+
+    /// Most fields at the root of one GraphQL operation.
+    #[arg(long, env = "GRAPHQL_MAX_ROOT_FIELDS", default_value_t = 10)]
+    pub graphql_max_root_fields: usize,
+
+    /// Most operations in one batched GraphQL request (a JSON array).
+    #[arg(long, env = "GRAPHQL_MAX_BATCH", default_value_t = 10)]
+    pub graphql_max_batch: usize,
+
+    /// Whether GraphQL answers introspection (`__schema`, `__type`); GraphiQL
+    /// needs it, and `edge/schema.graphql` documents the schema without it.
+    #[arg(long, env = "GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub graphql_introspection: bool,
+
+    /// Proxies in front of the edge that each append the address they saw
+    /// to `X-Forwarded-For`; the client is the address the outermost one
+    /// appended. 0: the client is the connection's peer.
+    #[arg(long, env = "TRUSTED_PROXY_HOPS", default_value_t = 0)]
+    pub trusted_proxy_hops: usize,
 }
 
 impl Default for HttpLimits {
@@ -89,6 +116,11 @@ impl Default for HttpLimits {
             cors_allowed_origins: "*".into(),
             graphql_max_depth: 12,
             graphql_max_complexity: 5000,
+            graphql_max_aliases: 15,
+            graphql_max_root_fields: 10,
+            graphql_max_batch: 10,
+            graphql_introspection: true,
+            trusted_proxy_hops: 0,
         }
     }
 }

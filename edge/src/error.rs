@@ -1,6 +1,8 @@
 //! The one place where failures become HTTP statuses, RFC 9457
 //! `application/problem+json` bodies and GraphQL `extensions.code` values.
 
+use std::time::Duration;
+
 use async_graphql::ErrorExtensions;
 use axum::{
     Json,
@@ -8,7 +10,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
-use shop_runtime::{grpc::status::field_violations, validation::FieldViolation};
+use shop_runtime::{
+    grpc::status::{field_violations, retry_after},
+    validation::FieldViolation,
+};
 use tonic::Code;
 use utoipa::ToSchema;
 
@@ -20,6 +25,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     violations: Vec<FieldViolation>,
+    retry_after: Option<Duration>,
 }
 
 /// How each gRPC code shows to HTTP and GraphQL clients.
@@ -44,7 +50,7 @@ impl ApiError {
     /// An error of `code` with a client-facing message.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
         let (status, code) = classify(code);
-        Self { status, code, message: message.into(), violations: Vec::new() }
+        Self { status, code, message: message.into(), violations: Vec::new(), retry_after: None }
     }
 
     /// A failure only HTTP has a word for (413, 405, ...), from its status;
@@ -62,7 +68,7 @@ impl ApiError {
             status if status.is_server_error() => "INTERNAL_SERVER_ERROR",
             _ => "BAD_REQUEST",
         };
-        Self { status, code, message: message.into(), violations: Vec::new() }
+        Self { status, code, message: message.into(), violations: Vec::new(), retry_after: None }
     }
 
     /// A request body over the edge's limit.
@@ -74,7 +80,7 @@ impl ApiError {
     pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
         let violation = FieldViolation::new(field, description);
         let (status, code) = classify(Code::InvalidArgument);
-        Self { status, code, message: violation.to_string(), violations: vec![violation] }
+        Self { status, code, message: violation.to_string(), violations: vec![violation], retry_after: None }
     }
 
     /// Names a field as the client knows it (e.g. `page_token` is GraphQL's `after`).
@@ -107,6 +113,11 @@ impl ApiError {
     pub fn violations(&self) -> &[FieldViolation] {
         &self.violations
     }
+
+    /// When to try again, in whole seconds (at least 1), if the failure says.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after.map(|wait| wait.as_secs() + u64::from(wait.subsec_nanos() > 0 || wait.is_zero()))
+    }
 }
 
 impl From<tonic::Status> for ApiError {
@@ -124,7 +135,7 @@ impl From<tonic::Status> for ApiError {
             } else {
                 status.message().to_owned()
             };
-        Self { violations: field_violations(&status), ..Self::new(code, message) }
+        Self { violations: field_violations(&status), retry_after: retry_after(&status), ..Self::new(code, message) }
     }
 }
 
@@ -173,6 +184,9 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, Json(problem)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(seconds) = self.retry_after_secs() {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
@@ -182,9 +196,13 @@ impl From<ApiError> for async_graphql::Error {
         let code = error.graphql_code();
         let status = error.http_status().as_u16();
         let fields: Vec<_> = error.violations.iter().map(|v| async_graphql::Value::from(v.field.clone())).collect();
+        let retry_after = error.retry_after_secs();
         async_graphql::Error::new(error.message).extend_with(|_, extensions| {
             extensions.set("code", code);
             extensions.set("status", status);
+            if let Some(seconds) = retry_after {
+                extensions.set("retryAfter", seconds);
+            }
             if !fields.is_empty() {
                 extensions.set("fields", async_graphql::Value::List(fields));
             }
@@ -217,6 +235,17 @@ mod tests {
             let error = ApiError::new(code, "x");
             assert_eq!((error.http_status().as_u16(), error.graphql_code()), (http, gql), "{code:?}");
         }
+    }
+
+    #[test]
+    fn a_retry_delay_becomes_retry_after_in_whole_seconds() {
+        let status = shop_runtime::grpc::status::resource_exhausted("slow down", Duration::from_millis(2100));
+        let error = ApiError::from(status);
+        assert_eq!((error.http_status().as_u16(), error.retry_after_secs()), (429, Some(3)));
+        let response = error.into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "3");
+        let at_once = ApiError::from(shop_runtime::grpc::status::resource_exhausted("x", Duration::ZERO));
+        assert_eq!(at_once.retry_after_secs(), Some(1));
     }
 
     #[test]

@@ -3,18 +3,21 @@
 //! timeout and a body limit; whatever error one of them (or axum) answers
 //! with becomes `application/problem+json` like every other error.
 
-use std::time::Duration;
+use std::{
+    net::{IpAddr, SocketAddr},
+    time::Duration,
+};
 
 use axum::{
     BoxError, Router,
     error_handling::HandleErrorLayer,
-    extract::{DefaultBodyLimit, MatchedPath, Request},
+    extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State},
     http::{HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
 use shop_runtime::{
-    grpc::deadline,
+    grpc::{client_address, deadline},
     telemetry::{extract_context, trace_id_of},
 };
 use tower::ServiceBuilder;
@@ -31,14 +34,16 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use crate::{config::HttpLimits, error::ApiError, metrics::HttpMetrics};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 /// The response header that carries the request's trace id.
 const TRACE_ID: HeaderName = HeaderName::from_static("x-trace-id");
 
 /// Wraps `router` in the edge's layers.
 pub fn apply(router: Router, limits: &HttpLimits, metrics: HttpMetrics) -> Router {
     let timeout = limits.request_timeout();
+    let scope = RequestScope { timeout, trusted_proxy_hops: limits.trusted_proxy_hops };
     router
-        .layer(middleware::from_fn_with_state(timeout, within_deadline))
+        .layer(middleware::from_fn_with_state(scope, within_scope))
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
         .layer(RequestBodyLimitLayer::new(limits.body_limit_bytes))
         // The deadline makes downstream calls fail in time; this is the backstop
@@ -59,14 +64,37 @@ pub fn apply(router: Router, limits: &HttpLimits, metrics: HttpMetrics) -> Route
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-/// Opens the request's deadline scope; gRPC calls made inside it carry
-/// `grpc-timeout` with what is left.
-async fn within_deadline(
-    axum::extract::State(timeout): axum::extract::State<Duration>,
-    request: Request,
-    next: Next,
-) -> Response {
-    deadline::within(timeout, next.run(request)).await
+/// What every request's scope is opened with.
+#[derive(Clone, Copy, Debug)]
+struct RequestScope {
+    timeout: Duration,
+    trusted_proxy_hops: usize,
+}
+
+/// Opens the request's deadline scope, and its client's: gRPC calls made
+/// inside them carry `grpc-timeout` with what is left, and the client's
+/// address (for the services' abuse limits).
+async fn within_scope(State(scope): State<RequestScope>, request: Request, next: Next) -> Response {
+    let client = client_of(&request, scope.trusted_proxy_hops);
+    let work = deadline::within(scope.timeout, next.run(request));
+    match client {
+        Some(address) => client_address::scope(address, work).await,
+        None => work.await,
+    }
+}
+
+/// The client's address: the peer, or, behind `trusted_hops` proxies that
+/// each append the address they saw to `X-Forwarded-For`, the entry the
+/// outermost of them appended (entries further left are the client's word).
+fn client_of(request: &Request, trusted_hops: usize) -> Option<IpAddr> {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    if trusted_hops == 0 {
+        return peer;
+    }
+    let forwarded = request.headers().get_all(X_FORWARDED_FOR).iter().filter_map(|value| value.to_str().ok());
+    let entries: Vec<&str> = forwarded.flat_map(|list| list.split(',')).map(str::trim).collect();
+    let appended_by_outermost = entries.len().checked_sub(trusted_hops).and_then(|i| entries.get(i));
+    appended_by_outermost.and_then(|entry| entry.parse().ok()).or(peer)
 }
 
 fn request_span(request: &Request) -> Span {

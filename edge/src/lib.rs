@@ -15,7 +15,7 @@ pub mod state;
 
 use anyhow::Context as _;
 use axum::{Router, routing::get};
-use shop_runtime::{Shutdown, shutdown::drain_within};
+use shop_runtime::{Shutdown, admin, listen, shutdown::drain_within};
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -36,7 +36,6 @@ pub fn app(state: AppState) -> Router {
         .merge(browser::asset_routes())
         .route("/healthz", get(rest::healthz))
         .route("/readyz", get(rest::readyz))
-        .route("/metrics", get(metrics::exposition))
         .fallback(rest::not_found)
         .with_state(state);
     layers::apply(router, &limits, metrics)
@@ -45,6 +44,8 @@ pub fn app(state: AppState) -> Router {
 /// Serves `app` on `listener` until `shutdown`, then drains for a while.
 pub async fn serve(listener: TcpListener, app: Router, shutdown: Shutdown) -> std::io::Result<()> {
     let stop = shutdown.clone();
+    // Each request knows its peer: the client address passed on to services.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move { stop.wait().await });
     drain_within(&shutdown, DRAIN_LIMIT, server.into_future()).await.unwrap_or(Ok(()))
 }
@@ -54,11 +55,22 @@ pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
     let verifier = config.auth.verifier().context("loading the token verification key")?;
     let state = AppState::new(&config.upstreams, &config.client, verifier, config.http.clone())
         .context("configuring upstreams")?;
-    let listener = shop_runtime::listen::take_or_bind(shop_runtime::listen::HTTP, config.listen_addr)
+    let listener = listen::take_or_bind(listen::HTTP, config.listen_addr)
         .await
         .with_context(|| format!("binding {}", config.listen_addr))?;
-    tracing::info!(addr = %listener.local_addr()?, "edge listening");
+    let admin = match config.admin_listen_addr {
+        Some(addr) => Some(listen::take_or_bind(listen::ADMIN, addr).await.with_context(|| format!("binding {addr}"))?),
+        None => None,
+    };
+    let admin_addr = admin.as_ref().map(TcpListener::local_addr).transpose()?;
+    tracing::info!(addr = %listener.local_addr()?, admin = ?admin_addr, "edge listening");
+    // The admin port (metrics) is kept off the public listener, as every
+    // service's is: what the edge counts is not published to its clients.
+    let admin = admin.map(|listener| tokio::spawn(admin::serve(listener, state.metrics.registry(), shutdown.clone())));
     serve(listener, app(state), shutdown).await?;
+    if let Some(admin) = admin {
+        admin.await.context("the admin port's task")??;
+    }
     tracing::info!("edge stopped");
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! The edge's Prometheus metrics, served at `/metrics`: every HTTP request by
+//! The edge's Prometheus metrics, served at `/metrics` on the admin port (never
+//! on the public listener): every HTTP request by
 //! method, route template and status, with its latency. Labels stay bounded:
 //! the route is the template (`/api/v1/products/{id}`), never the path, and
 //! methods outside the standard set count as `_OTHER`.
@@ -7,14 +8,12 @@ use std::time::Instant;
 
 use axum::{
     extract::{MatchedPath, Request, State},
-    http::{Method, header},
+    http::Method,
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use prometheus_client::encoding::EncodeLabelSet;
-use shop_runtime::metrics::{Metrics, OPENMETRICS, RequestMetrics};
-
-use crate::state::AppState;
+use shop_runtime::metrics::{Metrics, RequestMetrics};
 
 /// Labels of an HTTP request metric.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -46,6 +45,13 @@ impl Default for HttpMetrics {
     }
 }
 
+impl HttpMetrics {
+    /// The registry, which the admin port serves.
+    pub fn registry(&self) -> Metrics {
+        self.registry.clone()
+    }
+}
+
 /// Records every request that passes (as a layer inside the request span, so
 /// that load shedding, timeouts and body limits are counted too).
 pub async fn record(State(metrics): State<HttpMetrics>, request: Request, next: Next) -> Response {
@@ -71,9 +77,4 @@ fn method_label(method: &Method) -> String {
         Method::TRACE,
     ];
     if KNOWN.contains(method) { method.as_str().to_owned() } else { "_OTHER".to_owned() }
-}
-
-/// `GET /metrics`: the OpenMetrics exposition.
-pub async fn exposition(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, OPENMETRICS)], state.metrics.registry.encode())
 }

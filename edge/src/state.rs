@@ -36,7 +36,7 @@ pub struct AppState {
     pub verifier: TokenVerifier,
     /// Request limits.
     pub limits: HttpLimits,
-    /// What `/metrics` serves.
+    /// What the admin port's `/metrics` serves.
     pub metrics: HttpMetrics,
 }
 

@@ -26,8 +26,9 @@ pub use gate::Gate;
 pub use health::health_of;
 pub use http::{HttpClient, Reply};
 pub use mesh::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, GATED_CALL_TIMEOUT, GATED_SAGA_LEASE, OrdersGates, RESERVATION_SWEEP, Running,
-    SAGA_LEASE, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, TestMesh, payments_config, start_payments, start_users,
+    ADMIN_EMAIL, ADMIN_PASSWORD, GATED_CALL_TIMEOUT, GATED_SAGA_LEASE, MeshOptions, OrdersGates, RESERVATION_SWEEP,
+    Running, SAGA_LEASE, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, TestMesh, payments_config, start_payments,
+    start_users, start_users_with,
 };
 
 /// Declares tests that run against a fresh mesh on every configured backend:
@@ -39,45 +40,33 @@ pub use mesh::{
 /// ```
 #[macro_export]
 macro_rules! mesh_tests {
-    ($(async fn $name:ident($mesh:ident) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let $mesh = $crate::TestMesh::start($crate::Backend::Sqlite).await;
-                $body
-            }
-
-            #[cfg(postgres_tests)]
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let $mesh = $crate::TestMesh::start($crate::Backend::Postgres).await;
-                $body
-            }
-        }
-    )*};
+    ($($tests:tt)*) => { $crate::mesh_tests_with! { $crate::MeshOptions::default(); $($tests)* } };
 }
 
 /// Like [`mesh_tests!`], on a mesh started with [`TestMesh::start_gated`].
 #[macro_export]
 macro_rules! gated_mesh_tests {
-    ($(async fn $name:ident($mesh:ident) $body:block)*) => {$(
+    ($($tests:tt)*) => { $crate::mesh_tests_with! { $crate::MeshOptions::gated(); $($tests)* } };
+}
+
+/// Like [`mesh_tests!`], on a mesh started with the given [`MeshOptions`].
+#[macro_export]
+macro_rules! mesh_tests_with {
+    ($options:expr; $(async fn $name:ident($mesh:ident) $body:block)*) => {$(
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let $mesh = $crate::TestMesh::start_gated($crate::Backend::Sqlite).await;
+                let $mesh = $crate::TestMesh::start_with($crate::Backend::Sqlite, $options).await;
                 $body
             }
 
             #[cfg(postgres_tests)]
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let $mesh = $crate::TestMesh::start_gated($crate::Backend::Postgres).await;
+                let $mesh = $crate::TestMesh::start_with($crate::Backend::Postgres, $options).await;
                 $body
             }
         }

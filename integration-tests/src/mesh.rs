@@ -15,7 +15,7 @@ use shop_runtime::{
     config::{AuthConfig, ClientConfig, DatabaseConfig, ServeConfig, ServiceCredentialsConfig, TelemetryConfig},
     grpc::Listeners,
 };
-use shop_users::config::{AdminSeedConfig, SigningKeyConfig, TokenTtls};
+use shop_users::config::{AbuseLimits, AdminSeedConfig, SigningKeyConfig, TokenTtls};
 use tokio::sync::Mutex;
 use tonic::transport::Channel;
 
@@ -105,6 +105,31 @@ fn anywhere() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
+/// How a test mesh differs from the plain one.
+#[derive(Clone, Debug)]
+pub struct MeshOptions {
+    /// Orders reaches its downstreams through [`OrdersGates`] (see [`TestMesh::start_gated`]).
+    pub gated: bool,
+    /// The users service's abuse limits (off by default: tests make many
+    /// accounts and sessions from one address).
+    pub users_limits: AbuseLimits,
+    /// The edge's limits.
+    pub edge_limits: HttpLimits,
+}
+
+impl Default for MeshOptions {
+    fn default() -> Self {
+        Self { gated: false, users_limits: AbuseLimits::off(), edge_limits: HttpLimits::default() }
+    }
+}
+
+impl MeshOptions {
+    /// A gated mesh.
+    pub fn gated() -> Self {
+        Self { gated: true, ..Self::default() }
+    }
+}
+
 /// A running mesh; everything stops and every database is dropped with it.
 #[derive(Debug)]
 pub struct TestMesh {
@@ -112,6 +137,8 @@ pub struct TestMesh {
     pub http: HttpClient,
     /// The edge's address.
     pub edge_addr: SocketAddr,
+    /// The edge's admin (metrics) address.
+    pub edge_admin: SocketAddr,
     /// The users service.
     pub users_service: Running,
     /// The products service.
@@ -138,17 +165,19 @@ impl TestMesh {
     /// Starts every service and the edge on `backend`, each with a fresh database.
     /// With `SHOP_TEST_LOG` set (an EnvFilter, e.g. `info`), logs go to the test's output.
     pub async fn start(backend: Backend) -> Self {
-        Self::start_with(backend, false).await
+        Self::start_with(backend, MeshOptions::default()).await
     }
 
     /// Starts a mesh whose orders service reaches products, payments and
     /// cart through [`OrdersGates`], with a [`GATED_SAGA_LEASE`] and a
     /// [`GATED_CALL_TIMEOUT`].
     pub async fn start_gated(backend: Backend) -> Self {
-        Self::start_with(backend, true).await
+        Self::start_with(backend, MeshOptions::gated()).await
     }
 
-    async fn start_with(backend: Backend, gated: bool) -> Self {
+    /// Starts a mesh as `options` say.
+    pub async fn start_with(backend: Backend, options: MeshOptions) -> Self {
+        let MeshOptions { gated, users_limits, edge_limits } = options;
         if let Ok(filter) = std::env::var("SHOP_TEST_LOG") {
             let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
         }
@@ -156,7 +185,7 @@ impl TestMesh {
         let keys = shop_users::keys::generate().expect("key pair");
         let public_key = AuthConfig { jwt_public_key: Some(keys.public_pem.clone()), jwt_public_key_file: None };
 
-        let users_service = start_users(&databases.create("users").await, &keys, anywhere()).await;
+        let users_service = start_users_with(&databases.create("users").await, &keys, anywhere(), users_limits).await;
 
         let products_config = shop_products::Config {
             listen_addr: anywhere(),
@@ -239,11 +268,12 @@ impl TestMesh {
             payments_url: format!("http://{}", payments_service.addr),
         };
         let edge_shutdown = Shutdown::new();
-        let edge_addr = spawn_edge(&upstreams, &keys.public_pem, HttpLimits::default(), &edge_shutdown).await;
+        let (edge_addr, edge_admin) = spawn_edge(&upstreams, &keys.public_pem, edge_limits, &edge_shutdown).await;
 
         Self {
             http: HttpClient::new(edge_addr),
             edge_addr,
+            edge_admin,
             users_service,
             products_service,
             cart_service,
@@ -349,17 +379,26 @@ impl TestMesh {
     /// Another edge in front of the same services, with other limits (a
     /// short request deadline, say).
     pub async fn edge_with(&self, limits: HttpLimits) -> HttpClient {
-        HttpClient::new(spawn_edge(&self.upstreams, &self.keys.public_pem, limits, &self.edge_shutdown).await)
+        let (http, _admin) = spawn_edge(&self.upstreams, &self.keys.public_pem, limits, &self.edge_shutdown).await;
+        HttpClient::new(http)
     }
 }
 
-async fn spawn_edge(upstreams: &Upstreams, public_pem: &str, limits: HttpLimits, shutdown: &Shutdown) -> SocketAddr {
+/// An edge on free ports: its public address and its admin (metrics) address.
+async fn spawn_edge(
+    upstreams: &Upstreams,
+    public_pem: &str,
+    limits: HttpLimits,
+    shutdown: &Shutdown,
+) -> (SocketAddr, SocketAddr) {
     let verifier = TokenVerifier::from_public_pem(public_pem.as_bytes()).expect("verifier");
     let state = shop_edge::AppState::new(upstreams, &ClientConfig::default(), verifier, limits).expect("edge state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind edge");
-    let addr = listener.local_addr().expect("edge address");
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind edge admin");
+    let addrs = (listener.local_addr().expect("edge address"), admin.local_addr().expect("edge admin address"));
+    tokio::spawn(shop_runtime::admin::serve(admin, state.metrics.registry(), shutdown.clone()));
     tokio::spawn(shop_edge::serve(listener, shop_edge::app(state), shutdown.clone()));
-    addr
+    addrs
 }
 
 async fn spawn<F, Fut>(grpc: SocketAddr, admin: SocketAddr, serve: F) -> Running
@@ -376,8 +415,19 @@ where
 }
 
 /// A users service on `addr` (port 0: any free one) signing tokens with
-/// `keys`, on the database at `url`, knowing the test service client.
+/// `keys`, on the database at `url`, knowing the test service client, with
+/// no abuse limits (tests make many accounts from one address).
 pub async fn start_users(url: &str, keys: &shop_users::keys::KeyPair, addr: SocketAddr) -> Running {
+    start_users_with(url, keys, addr, AbuseLimits::off()).await
+}
+
+/// [`start_users`] with the abuse limits `limits`.
+pub async fn start_users_with(
+    url: &str,
+    keys: &shop_users::keys::KeyPair,
+    addr: SocketAddr,
+    limits: AbuseLimits,
+) -> Running {
     let config = shop_users::Config {
         listen_addr: addr,
         database: DatabaseConfig::new(url.to_owned()),
@@ -388,6 +438,7 @@ pub async fn start_users(url: &str, keys: &shop_users::keys::KeyPair, addr: Sock
             admin_password: Some(Secret::new(ADMIN_PASSWORD)),
             admin_password_file: None,
         },
+        limits,
         service_clients: format!("{SERVICE_CLIENT_ID}={SERVICE_CLIENT_SECRET}").parse().expect("service clients"),
         service_clients_file: None,
         serve: serve_config(),

@@ -1,11 +1,15 @@
-//! GraphQL at `/graphql`: POST executes, GET serves GraphiQL. The schema is
-//! merged from one object per domain; depth and complexity are limited.
+//! GraphQL at `/graphql`: POST executes (one operation, or a batch of them as
+//! a JSON array), GET serves GraphiQL. The schema is merged from one object
+//! per domain; depth, complexity, aliases, root fields and batch size are
+//! limited, and introspection can be switched off.
 
+mod batch;
 mod cart;
 mod catalog;
 mod loader;
 mod observe;
 mod orders;
+mod shape;
 mod users;
 
 use async_graphql::{Context, Data, MergedObject, MergedSubscription, Schema, http::ALL_WEBSOCKET_PROTOCOLS};
@@ -13,7 +17,7 @@ use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::{
     Router,
     extract::{State, WebSocketUpgrade},
-    http::{HeaderMap, HeaderValue, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -49,10 +53,14 @@ pub fn sdl() -> String {
 }
 
 fn builder(limits: &HttpLimits) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query::default(), Mutation::default(), Subscription::default())
+    let shape =
+        shape::ShapeLimits { max_aliases: limits.graphql_max_aliases, max_root_fields: limits.graphql_max_root_fields };
+    let builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .limit_depth(limits.graphql_max_depth)
         .limit_complexity(limits.graphql_max_complexity)
         .extension(observe::Observability)
+        .extension(shape);
+    if limits.graphql_introspection { builder } else { builder.disable_introspection() }
 }
 
 /// `/graphql`: GET for GraphiQL, POST for queries; `/graphql/ws` for
@@ -108,17 +116,27 @@ async fn execute(
     headers: HeaderMap,
     // Read like a REST body, so an oversized or malformed request is a
     // problem naming what is wrong (413, or 400 with the field).
-    ApiJson(request): ApiJson<async_graphql::Request>,
-) -> GraphQLResponse {
+    ApiJson(operations): ApiJson<batch::Operations>,
+) -> Result<GraphQLResponse, ApiError> {
+    let (count, most) = (operations.len(), state.limits.graphql_max_batch);
+    if count > most {
+        let message = format!("the batch has {count} operations; at most {most} are accepted");
+        return Err(ApiError::http(StatusCode::BAD_REQUEST, message));
+    }
+    let mut batch = operations.0;
     // Verified now, judged by each resolver: public mutations (login, refresh)
     // must keep working for a client that still sends an expired token.
     let caller = CallerSlot(Caller::from_headers(&headers, &state.verifier));
-    let products = loader::ProductLoader::for_request(state.products.clone());
-    let operation = observe::OperationName(request.operation_name.clone());
-    schema.execute(request.data(caller).data(products).data(operation)).await.into()
+    for request in batch.iter_mut() {
+        request.data.insert(caller.clone());
+        request.data.insert(loader::ProductLoader::for_request(state.products.clone()));
+        request.data.insert(observe::OperationName(request.operation_name.clone()));
+    }
+    Ok(schema.execute_batch(batch).await.into())
 }
 
 /// The request's caller, or why its token was refused.
+#[derive(Clone)]
 struct CallerSlot(Result<Option<Caller>, ApiError>);
 
 /// The caller of this request; UNAUTHENTICATED without a valid token.

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod abandoned_checkouts;
+mod abuse_limits;
 mod bad_tokens;
 mod cart;
 mod catalog_admin;

@@ -79,7 +79,7 @@ pub struct UpArgs {
     #[arg(long, env = "SHOP_HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
 
-    /// The edge's HTTP port.
+    /// The edge's HTTP port (its metrics are on this port + 10).
     #[arg(long, env = "SHOP_EDGE_PORT", default_value_t = 8080)]
     pub edge_port: u16,
 

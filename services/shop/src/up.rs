@@ -18,7 +18,7 @@ use crate::{
 
 const START_LIMIT: Duration = Duration::from_secs(60);
 const STOP_GRACE: Duration = Duration::from_secs(25);
-/// A service's metrics port is its gRPC port plus this.
+/// A component's admin (metrics) port is its gRPC or HTTP port plus this.
 const ADMIN_PORT_OFFSET: u16 = 10;
 
 /// One child to start, once those before it are ready.
@@ -78,6 +78,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let orders = Service::new("orders", args.host, args.orders_port);
     let payments = Service::new("payments", args.host, args.payments_port);
     let edge = SocketAddr::new(args.host, args.edge_port);
+    let edge_admin = SocketAddr::new(args.host, args.edge_port.saturating_add(ADMIN_PORT_OFFSET));
     // The orders service calls the others as itself; its secret lives only as long as this run.
     let orders_secret = secrets::random_secret(32);
     let children = vec![
@@ -110,6 +111,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
             name: "edge",
             env: vec![
                 ("HTTP_LISTEN_ADDR", edge.to_string()),
+                ("ADMIN_LISTEN_ADDR", edge_admin.to_string()),
                 ("USERS_URL", users.url()),
                 ("PRODUCTS_URL", products.url()),
                 ("CART_URL", cart.url()),
@@ -117,7 +119,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
                 ("PAYMENTS_URL", payments.url()),
                 ("JWT_PUBLIC_KEY_FILE", keys.public.display().to_string()),
             ],
-            sockets: vec![(listen::HTTP, edge)],
+            sockets: vec![(listen::HTTP, edge), (listen::ADMIN, edge_admin)],
             ready: Readiness::Http(edge),
         },
     ];
@@ -150,7 +152,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let outcome = tokio::select! {
         started = started => match started {
             Ok(()) => {
-                print_banner(&data_dir, edge, &[users, products, cart, orders, payments], &args.admin_email, &admin);
+                print_banner(&data_dir, (edge, edge_admin), &[users, products, cart, orders, payments], &args.admin_email, &admin);
                 tokio::select! {
                     () = shutdown.wait() => Ok(()),
                     (name, status) = supervisor.next_exit() => Err(anyhow::anyhow!("{name} exited unexpectedly ({status})")),
@@ -165,7 +167,13 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     outcome
 }
 
-fn print_banner(data_dir: &Path, edge: SocketAddr, services: &[Service], admin_email: &str, admin: &AdminPassword) {
+fn print_banner(
+    data_dir: &Path,
+    (edge, edge_admin): (SocketAddr, SocketAddr),
+    services: &[Service],
+    admin_email: &str,
+    admin: &AdminPassword,
+) {
     let password = match (&admin.file, admin.new) {
         // Never the password itself: this banner is the start of a log.
         (Some(file), true) => format!("generated into {}", file.display()),
@@ -188,7 +196,8 @@ fn print_banner(data_dir: &Path, edge: SocketAddr, services: &[Service], admin_e
         "\nshop mesh is up (SQLite data in {data})\n\
          \n  GraphiQL      http://{edge}/graphql\
          \n  REST docs     http://{edge}/api/v1/docs\
-         \n  OpenAPI       http://{edge}/api/v1/openapi.json{grpc}\
+         \n  OpenAPI       http://{edge}/api/v1/openapi.json\
+         \n  edge metrics  http://{edge_admin}/metrics{grpc}\
          \n  admin         {admin_email} / {password}\
          \n\nPress Ctrl-C to stop.\n",
         data = data_dir.display(),

@@ -1,6 +1,8 @@
 //! The account flows: registration, sign-in, refresh-token rotation with
 //! reuse detection, sign-out, service tokens, and seeding the admin.
 
+use std::net::IpAddr;
+
 use shop_runtime::{
     auth::Role,
     db::{DbConn, is_unique_violation},
@@ -27,8 +29,9 @@ pub struct Session {
     pub refresh_token: String,
 }
 
-/// Creates a customer account and signs it in.
-pub async fn register(state: &AppState, account: NewAccount) -> Result<Session, Error> {
+/// Creates a customer account and signs it in, for a client at `address`.
+pub async fn register(state: &AppState, account: NewAccount, address: Option<IpAddr>) -> Result<Session, Error> {
+    state.throttles.register(address)?;
     let password_hash = state.passwords.hash(account.password).await?;
     let now = time::now();
     let user = UserRow {
@@ -55,9 +58,9 @@ pub async fn register(state: &AppState, account: NewAccount) -> Result<Session, 
     Ok(Session { user, access, refresh_token })
 }
 
-/// Signs in with email and password. An unknown email and a wrong password
-/// fail alike, in the same time.
-pub async fn login(state: &AppState, email: &str, password: String) -> Result<Session, Error> {
+/// Signs in with email and password, for a client at `address`. An unknown
+/// email and a wrong password fail alike, in the same time, and count alike.
+pub async fn login(state: &AppState, email: &str, password: String, address: Option<IpAddr>) -> Result<Session, Error> {
     let email = email.trim().to_lowercase();
     let missing = [("email", email.is_empty()), ("password", password.is_empty())];
     let violations: Vec<_> =
@@ -65,6 +68,7 @@ pub async fn login(state: &AppState, email: &str, password: String) -> Result<Se
     if !violations.is_empty() {
         return Err(Error::InvalidArgument(violations));
     }
+    state.throttles.login(&email, address)?;
     // No connection is held while argon2 runs.
     let user = store::find_user_by_email(&mut state.db.conn().await?, &email).await?;
     let matches = state.passwords.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
@@ -81,12 +85,14 @@ enum Rotation {
     Refused,
 }
 
-/// Spends a refresh token for a new pair. Presenting a spent token revokes
-/// its whole family; the revocation is committed even though the call fails.
-pub async fn refresh(state: &AppState, presented: &str) -> Result<Session, Error> {
+/// Spends a refresh token for a new pair, for a client at `address`.
+/// Presenting a spent token revokes its whole family; the revocation is
+/// committed even though the call fails.
+pub async fn refresh(state: &AppState, presented: &str, address: Option<IpAddr>) -> Result<Session, Error> {
     if presented.is_empty() {
         return Err(FieldViolation::new("refresh_token", "is required").into());
     }
+    state.throttles.refresh_from(address)?;
     let hash = tokens::hash_refresh_token(presented);
     let now = time::now();
     let mut conn = state.db.conn().await?;
@@ -95,6 +101,8 @@ pub async fn refresh(state: &AppState, presented: &str) -> Result<Session, Error
             let Some(stored) = store::find_refresh_token(tx, &hash).await? else {
                 return Ok::<_, Error>(Rotation::Refused);
             };
+            // Nothing is written yet: a throttled refresh leaves the token as it was.
+            state.throttles.refresh_of(&stored.user_id)?;
             match domain::judge_refresh(stored.rotated_at, stored.revoked_at, stored.expires_at, now) {
                 RefreshVerdict::Valid if store::spend_refresh_token(tx, &stored.id, now).await? => {
                     let Some(user) = store::find_user(tx, &stored.user_id).await? else {

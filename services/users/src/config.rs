@@ -31,6 +31,9 @@ pub struct Config {
     #[command(flatten)]
     pub admin: AdminSeedConfig,
 
+    #[command(flatten)]
+    pub limits: AbuseLimits,
+
     /// Services allowed to obtain `service` tokens: `id=secret,id=secret`
     /// (secrets of at least 16 characters).
     #[arg(long, env = "SERVICE_CLIENTS", default_value = "", hide_env_values = true)]
@@ -114,6 +117,56 @@ impl TokenTtls {
     /// Refresh token lifetime, as a date offset.
     pub fn refresh_token(&self) -> chrono::TimeDelta {
         chrono::TimeDelta::seconds(i64::try_from(self.refresh_token_ttl_secs).unwrap_or(i64::MAX / 1000))
+    }
+}
+
+/// Abuse limits on sign-in, refresh and registration; 0 turns one off.
+/// Each allows its whole budget at once, then one more per share of the period.
+#[derive(Clone, Debug, clap::Args)]
+pub struct AbuseLimits {
+    /// Sign-in attempts per minute for one account from one client address.
+    #[arg(long, env = "LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
+    pub login_attempts_per_minute: u32,
+
+    /// Sign-in attempts per minute from one client address, for any accounts.
+    #[arg(long, env = "LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS", default_value_t = 60)]
+    pub login_attempts_per_minute_per_address: u32,
+
+    /// Token refreshes per minute for one account.
+    #[arg(long, env = "REFRESHES_PER_MINUTE", default_value_t = 30)]
+    pub refreshes_per_minute: u32,
+
+    /// Token refreshes per minute from one client address.
+    #[arg(long, env = "REFRESHES_PER_MINUTE_PER_ADDRESS", default_value_t = 120)]
+    pub refreshes_per_minute_per_address: u32,
+
+    /// Registrations per hour from one client address.
+    #[arg(long, env = "REGISTRATIONS_PER_HOUR_PER_ADDRESS", default_value_t = 30)]
+    pub registrations_per_hour_per_address: u32,
+}
+
+impl Default for AbuseLimits {
+    fn default() -> Self {
+        Self {
+            login_attempts_per_minute: 10,
+            login_attempts_per_minute_per_address: 60,
+            refreshes_per_minute: 30,
+            refreshes_per_minute_per_address: 120,
+            registrations_per_hour_per_address: 30,
+        }
+    }
+}
+
+impl AbuseLimits {
+    /// No limits at all (tests that make many accounts from one address).
+    pub fn off() -> Self {
+        Self {
+            login_attempts_per_minute: 0,
+            login_attempts_per_minute_per_address: 0,
+            refreshes_per_minute: 0,
+            refreshes_per_minute_per_address: 0,
+            registrations_per_hour_per_address: 0,
+        }
     }
 }
 

@@ -21,6 +21,14 @@ pub enum Error {
     /// Wrong service client id or secret.
     #[error("invalid client credentials")]
     BadClientCredentials,
+    /// Too many attempts of one kind: try again after `retry_after`.
+    #[error("too many {what}; retry in {} s", retry_after.as_secs().max(1))]
+    Throttled {
+        /// What was counted, e.g. "sign-in attempts for this account".
+        what: &'static str,
+        /// When the next attempt will be taken.
+        retry_after: std::time::Duration,
+    },
     /// No such account (or not one the caller may see).
     #[error("user not found")]
     UserNotFound,
@@ -56,6 +64,7 @@ impl From<Error> for Status {
                 Status::unauthenticated(error.to_string())
             }
             Error::UserNotFound => Status::not_found(error.to_string()),
+            Error::Throttled { retry_after, .. } => status::resource_exhausted(error.to_string(), retry_after),
             Error::Auth(auth) => auth.into(),
             Error::Db(db) => status::database(&db),
             Error::Internal(_) => status::internal(&error),

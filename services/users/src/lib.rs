@@ -14,6 +14,7 @@ mod passwords;
 mod schema;
 mod service;
 pub mod store;
+mod throttle;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -34,7 +35,7 @@ pub use config::Config;
 pub use error::Error;
 pub use service::UsersApi;
 
-use crate::{config::TokenTtls, passwords::Passwords, tokens::TokenSigner};
+use crate::{config::TokenTtls, passwords::Passwords, throttle::Throttles, tokens::TokenSigner};
 
 /// The service's name in telemetry and the launcher.
 pub const SERVICE_NAME: &str = "users";
@@ -56,6 +57,7 @@ pub struct AppState {
     passwords: Passwords,
     clients: ServiceClients,
     ttls: TokenTtls,
+    throttles: Throttles,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
             passwords: Passwords::new().await.context("preparing password hashing")?,
             clients: config.service_clients()?,
             ttls: config.tokens.clone(),
+            throttles: Throttles::new(&config.limits),
         };
         if let Some((email, password)) = config.admin.load()? {
             accounts::seed_admin(&state, &email, password.expose()).await.context("seeding the admin account")?;

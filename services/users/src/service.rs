@@ -4,6 +4,7 @@
 use shop_proto::users::v1::{self as pb, user_service_server::UserService};
 use shop_runtime::{
     auth::{AuthError, Principal, Role},
+    grpc::client_address,
     pagination, time,
     validation::FieldViolation,
 };
@@ -40,17 +41,19 @@ struct UsersCursor {
 impl UserService for UsersApi {
     #[instrument(skip_all, fields(rpc = "Register"))]
     async fn register(&self, request: Request<pb::RegisterRequest>) -> Result<Response<pb::RegisterResponse>, Status> {
+        let address = client_address::of(&request);
         let input = request.into_inner();
         let account = NewAccount::parse(&input.email, &input.password, &input.name).map_err(Error::InvalidArgument)?;
-        let session = accounts::register(&self.state, account).await?;
+        let session = accounts::register(&self.state, account, address).await?;
         let (user, access_token, refresh_token, expires_in) = session_parts(session);
         Ok(Response::new(pb::RegisterResponse { user, access_token, refresh_token, expires_in }))
     }
 
     #[instrument(skip_all, fields(rpc = "Login"))]
     async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::LoginResponse>, Status> {
+        let address = client_address::of(&request);
         let input = request.into_inner();
-        let session = accounts::login(&self.state, &input.email, input.password).await?;
+        let session = accounts::login(&self.state, &input.email, input.password, address).await?;
         let (user, access_token, refresh_token, expires_in) = session_parts(session);
         Ok(Response::new(pb::LoginResponse { user, access_token, refresh_token, expires_in }))
     }
@@ -60,7 +63,8 @@ impl UserService for UsersApi {
         &self,
         request: Request<pb::RefreshTokenRequest>,
     ) -> Result<Response<pb::RefreshTokenResponse>, Status> {
-        let session = accounts::refresh(&self.state, &request.into_inner().refresh_token).await?;
+        let address = client_address::of(&request);
+        let session = accounts::refresh(&self.state, &request.into_inner().refresh_token, address).await?;
         let (user, access_token, refresh_token, expires_in) = session_parts(session);
         Ok(Response::new(pb::RefreshTokenResponse { user, access_token, refresh_token, expires_in }))
     }

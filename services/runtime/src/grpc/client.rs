@@ -14,15 +14,17 @@ use tonic::{Code, Status, body::Body};
 use tower::{Service, ServiceExt};
 use tracing::{Instrument, Span};
 
-use super::{Upstream, deadline, observe, trace};
+use super::{Upstream, client_address, deadline, observe, trace};
 use crate::{auth::ServiceTokens, telemetry::inject_context};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// An [`Upstream`] channel that adds, on every call: a client span (with the final
-/// status) and the W3C trace context; `grpc-timeout` with what is left of the
-/// current deadline (failing with DEADLINE_EXCEEDED once none is left, without
-/// waiting for the server to say so); and, when built with
+/// status) and the W3C trace context; the end client's address, when the
+/// work is done for one (see [`super::client_address`]); a deadline, the sooner of the current
+/// one and the upstream's call timeout, sent as `grpc-timeout` and kept here
+/// (DEADLINE_EXCEEDED once it passes, without waiting for the server to say
+/// so, and before the call is made if none is left); and, when built with
 /// [`MeshChannel::with_service_tokens`], this service's bearer token unless
 /// the request already carries an `authorization` value.
 #[derive(Clone, Debug)]
@@ -56,8 +58,13 @@ impl Service<http::Request<Body>> for MeshChannel {
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
         let span = trace::client_span(request.uri().path());
         inject_context(&span, request.headers_mut());
-        let deadline = deadline::current();
-        if let Some(left) = deadline.map(|d| d.saturating_duration_since(Instant::now())) {
+        let now = Instant::now();
+        let limit = self.channel.call_timeout().map(|timeout| now + timeout);
+        let deadline = match (deadline::current(), limit) {
+            (Some(current), Some(limit)) => Some(current.min(limit)),
+            (current, limit) => current.or(limit),
+        };
+        if let Some(left) = deadline.map(|d| d.saturating_duration_since(now)) {
             if left.is_zero() {
                 let status = Status::deadline_exceeded("deadline exceeded before the call was made");
                 return futures::future::ready(Err(status.into())).boxed();
@@ -65,6 +72,9 @@ impl Service<http::Request<Body>> for MeshChannel {
             let asked = request.headers().get("grpc-timeout").and_then(deadline::parse_grpc_timeout);
             let timeout = asked.map_or(left, |t| t.min(left));
             request.headers_mut().insert("grpc-timeout", deadline::encode_grpc_timeout(timeout));
+        }
+        if let Some(address) = client_address::header_value() {
+            request.headers_mut().insert(client_address::HEADER, address);
         }
         // `poll_ready` reserved capacity on `self.channel`; the call must use that one.
         let fresh = self.channel.clone();
@@ -129,14 +139,27 @@ async fn call(
     };
     // The server stops at the deadline too, but a server that is
     // stuck, or a network that is, must not hold this caller longer.
-    // tonic's own timer on `grpc-timeout` may fire first and call it
-    // CANCELLED; past the deadline, it is DEADLINE_EXCEEDED either way.
+    // tonic's channel also times the call on the `grpc-timeout` sent (it
+    // cannot be turned off) and fails it with `TimeoutExpired`, which it
+    // would call CANCELLED: that is this same deadline passing.
     match tokio::time::timeout_at(deadline.into(), call).await {
         Ok(Ok(response)) => Ok(observe::client_response(response, Span::current())),
-        Ok(Err(error)) if Instant::now() < deadline => Err(error),
+        Ok(Err(error)) if !timed_out(&*error) => Err(error),
         Ok(Err(_)) | Err(_) => {
             observe::client_status(Span::current(), Code::DeadlineExceeded);
             Err(Status::deadline_exceeded("deadline exceeded waiting for the response").into())
         }
     }
+}
+
+/// Whether `error` is tonic's own timer on the sent `grpc-timeout` firing.
+fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<tonic::TimeoutExpired>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }

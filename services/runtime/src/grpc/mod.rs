@@ -1,7 +1,9 @@
 //! gRPC plumbing: the server bootstrap every service uses, the client channel
 //! every caller uses, deadlines across hops, and error details on statuses.
 
+mod accept;
 mod client;
+pub mod client_address;
 pub mod deadline;
 mod discovery;
 mod health;

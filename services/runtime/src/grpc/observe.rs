@@ -8,7 +8,7 @@ use std::{
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use prost::Message as _;
@@ -97,7 +97,10 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let (service, method) = self.served.labels(request.uri().path());
         let labels = RpcLabels { service, method, code: String::new() };
-        let side = Side::Server { metrics: self.metrics.clone(), labels, started: Instant::now() };
+        let started = Instant::now();
+        let timeout = request.headers().get("grpc-timeout").and_then(super::deadline::parse_grpc_timeout);
+        let deadline = timeout.and_then(|timeout| started.checked_add(timeout));
+        let side = Side::Server { metrics: self.metrics.clone(), labels, started, deadline };
         let response = self.inner.call(request);
         Box::pin(async move {
             // tonic enters the RPC's span when it polls, not when it calls.
@@ -152,7 +155,7 @@ pub(crate) fn grpc_status(headers: &http::HeaderMap) -> Option<Code> {
 /// Where the status of a finished RPC goes, besides its span.
 enum Side {
     /// Served here: into the RPC metrics.
-    Server { metrics: RpcMetrics, labels: RpcLabels, started: Instant },
+    Server { metrics: RpcMetrics, labels: RpcLabels, started: Instant, deadline: Option<Instant> },
     /// Called from here: the span only.
     Client,
 }
@@ -170,7 +173,7 @@ impl Finish {
         }
         self.span.record("rpc.grpc.status_code", code as i32);
         let failed = match &mut self.side {
-            Side::Server { metrics, labels, started } => {
+            Side::Server { metrics, labels, started, .. } => {
                 labels.code = code_name(code).to_owned();
                 metrics.record(labels, started.elapsed().as_secs_f64());
                 // OpenTelemetry's RPC conventions: a server span fails only on
@@ -193,10 +196,21 @@ impl Finish {
     }
 }
 
+/// How much sooner than this server a caller sees its own deadline pass: it
+/// started the clock before sending, and the request took time to arrive.
+const CALLER_CLOCK_LEAD: Duration = Duration::from_millis(20);
+
 impl Drop for Finish {
-    // A body dropped before its trailers: the client went away.
+    // Dropped before a status: the caller went away. At its deadline (its
+    // timer fires a transit time before ours) that is DEADLINE_EXCEEDED, as
+    // the caller itself reports it; before, the caller cancelled.
     fn drop(&mut self) {
-        self.record(Code::Cancelled);
+        let deadline = match &self.side {
+            Side::Server { deadline, .. } => *deadline,
+            Side::Client => None,
+        };
+        let passed = deadline.is_some_and(|deadline| Instant::now() + CALLER_CLOCK_LEAD >= deadline);
+        self.record(if passed { Code::DeadlineExceeded } else { Code::Cancelled });
     }
 }
 

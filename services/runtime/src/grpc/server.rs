@@ -11,13 +11,14 @@ use std::{
 };
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{body::Body, server::NamedService, service::RoutesBuilder, transport::Server};
+use tokio_util::task::AbortOnDropHandle;
+use tonic::{body::Body, server::NamedService, service::RoutesBuilder};
 use tonic_health::server::HealthReporter;
-use tower::{Layer, Service};
+use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tracing::{Instrument, Span};
 
 use super::{
+    accept::{self, ConnectionSettings},
     deadline,
     health::{Dependency, HealthWatch},
     observe::{ObserveLayer, ServedMethods},
@@ -68,9 +69,6 @@ impl Listeners {
 /// Why serving stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// The transport failed.
-    #[error("gRPC transport")]
-    Transport(#[from] tonic::transport::Error),
     /// The reflection service could not be built.
     #[error("cannot build the reflection service")]
     Reflection(#[from] tonic_reflection::server::Error),
@@ -167,26 +165,20 @@ impl GrpcServer {
         let watching = watch.start(shutdown.clone()).await;
 
         let request_timeout = Duration::from_secs(config.request_timeout_secs);
-        let stop = shutdown.clone();
-        let server = Server::builder()
-            .timeout(request_timeout)
-            .concurrency_limit_per_connection(config.concurrency_per_connection)
-            .tcp_nodelay(true)
-            .http2_keepalive_interval(Some(Duration::from_secs(30)))
-            .trace_fn(trace::server_span)
-            // Outermost first: the observer sees every status, auth refusals included.
+        let calls = ServiceBuilder::new()
+            // Outermost first: the span covers everything, and the observer
+            // sees every status, auth refusals included.
+            .layer_fn(Traced)
             .layer(ObserveLayer { metrics: rpc_metrics, served })
             .layer(DeadlineLayer { default: request_timeout })
             .layer(AuthLayer::new(verifier))
-            .add_routes(routes.routes())
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listeners.grpc), async move { stop.wait().await });
-        let drain = Duration::from_secs(config.drain_secs);
-        let served = match drain_within(&shutdown, drain, server).await {
-            Some(result) => result.map_err(ServeError::from),
-            None => Ok(()),
-        };
+            .service(routes.routes());
+        let settings =
+            ConnectionSettings { concurrency: config.concurrency_per_connection, keepalive: Duration::from_secs(30) };
+        let server = accept::serve(listeners.grpc, calls, settings, shutdown.clone());
+        drain_within(&shutdown, Duration::from_secs(config.drain_secs), server).await;
         watching.abort();
-        served
+        Ok(())
     }
 }
 
@@ -229,10 +221,6 @@ struct DeadlineService<S> {
     default: Duration,
 }
 
-/// tonic's own timeout (outside these layers) fires at the same deadline but
-/// answers CANCELLED; answering a moment earlier keeps the code truthful.
-const ANSWER_BEFORE_TONIC: Duration = Duration::from_millis(2);
-
 impl<S, B, RB> Service<http::Request<B>> for DeadlineService<S>
 where
     S: Service<http::Request<B>, Response = http::Response<RB>>,
@@ -261,9 +249,10 @@ where
             let work = work.instrument(Span::current());
             // A task of its own, so abandoning the work never waits for it: a
             // SQLite statement being dropped finishes on its blocking thread first.
-            let task = AbortOnDrop(tokio::spawn(work));
-            let answer_at = deadline.checked_sub(ANSWER_BEFORE_TONIC).unwrap_or(deadline);
-            match tokio::time::timeout_at(answer_at.into(), task).await {
+            let task = AbortOnDropHandle::new(tokio::spawn(work));
+            // The one timer on this call's deadline: nothing else in the
+            // server times it (see `accept`), so its answer is the answer.
+            match tokio::time::timeout_at(deadline.into(), task).await {
                 Ok(Ok(result)) => result,
                 Ok(Err(failed)) => {
                     tracing::error!(error = %failed, "the handler panicked");
@@ -278,19 +267,27 @@ where
     }
 }
 
-/// A spawned handler that is aborted when its caller stops waiting for it.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+/// Runs each call inside its server span (continuing the caller's trace).
+#[derive(Clone, Debug)]
+struct Traced<S>(S);
 
-impl<T> Future for AbortOnDrop<T> {
-    type Output = Result<T, tokio::task::JoinError>;
+impl<S, B> Service<http::Request<B>> for Traced<S>
+where
+    S: Service<http::Request<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = tracing::instrument::Instrumented<tower::util::Oneshot<S, http::Request<B>>>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx)
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // The inner service is readied in the call's own future, inside its span.
+        Poll::Ready(Ok(()))
     }
-}
 
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let span = trace::server_span(&request);
+        self.0.clone().oneshot(request).instrument(span)
     }
 }

@@ -36,6 +36,16 @@ pub fn precondition_violations(status: &Status) -> Vec<PreconditionViolation> {
     status.get_details_precondition_failure().map(|failure| failure.violations).unwrap_or_default()
 }
 
+/// RESOURCE_EXHAUSTED with a google.rpc.RetryInfo saying when to try again.
+pub fn resource_exhausted(message: impl Into<String>, retry_after: std::time::Duration) -> Status {
+    Status::with_error_details(Code::ResourceExhausted, message, ErrorDetails::with_retry_info(Some(retry_after)))
+}
+
+/// How long a status asks the caller to wait before trying again, if it says.
+pub fn retry_after(status: &Status) -> Option<std::time::Duration> {
+    status.get_details_retry_info().and_then(|info| info.retry_delay)
+}
+
 /// A database failure on the wire: UNAVAILABLE (retry later) when no
 /// connection could be had, INTERNAL (cause logged, never sent) otherwise.
 pub fn database(error: &crate::db::DbError) -> Status {
@@ -90,6 +100,14 @@ mod tests {
         assert_eq!(status.code(), Code::InvalidArgument);
         assert_eq!(status.message(), "email: must be a valid email address; name: required");
         assert_eq!(field_violations(&status), sent);
+    }
+
+    #[test]
+    fn the_retry_delay_survives_the_round_trip() {
+        let status = resource_exhausted("slow down", std::time::Duration::from_millis(2500));
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        assert_eq!(retry_after(&status), Some(std::time::Duration::from_millis(2500)));
+        assert_eq!(retry_after(&Status::internal("x")), None);
     }
 
     #[test]

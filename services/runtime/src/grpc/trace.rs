@@ -13,7 +13,7 @@ fn split(path: &str) -> (&str, &str) {
 }
 
 /// The server span of an incoming call, continuing the caller's trace.
-pub(crate) fn server_span(request: &http::Request<()>) -> Span {
+pub(crate) fn server_span<B>(request: &http::Request<B>) -> Span {
     let (service, method) = split(request.uri().path());
     let span = tracing::info_span!(
         "grpc.server",

@@ -50,6 +50,9 @@ pub enum UpstreamError {
 #[derive(Debug)]
 pub struct Upstream {
     channel: Channel,
+    /// Longest any one call may take, when the caller's deadline is later
+    /// or there is none ([`super::MeshChannel`] keeps it).
+    call_timeout: Option<Duration>,
     rotation: Option<Arc<Rotation>>,
     // `poll_ready` reserved a slot on `channel`, so `call` must use it.
     reserved: bool,
@@ -64,30 +67,42 @@ impl Upstream {
         let (Some(host), Some(port)) = (uri.host(), uri.port_u16()) else {
             return Err(UpstreamError::Incomplete(url.to_owned()));
         };
+        let call_timeout = Some(Duration::from_millis(config.call_timeout_ms));
         if host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok() {
             let channel = endpoint(uri, config).connect_lazy();
-            return Ok(Self { channel, rotation: None, reserved: false });
+            return Ok(Self { channel, call_timeout, rotation: None, reserved: false });
         }
         let (channel, changes) = Channel::balance_channel(16);
         let rotation = Arc::new(Rotation::new(format!("{host}:{port}")));
         let template = EndpointTemplate { origin: uri, config: config.clone() };
         let interval = Duration::from_millis(config.resolve_interval_ms.max(1));
         tokio::spawn(discovery::follow(Arc::clone(&rotation), template, changes, interval));
-        Ok(Self { channel, rotation: Some(rotation), reserved: false })
+        Ok(Self { channel, call_timeout, rotation: Some(rotation), reserved: false })
+    }
+
+    /// Longest any one call may take (`GRPC_CALL_TIMEOUT_MS`), if limited.
+    pub fn call_timeout(&self) -> Option<Duration> {
+        self.call_timeout
     }
 }
 
 impl Clone for Upstream {
     fn clone(&self) -> Self {
         // A clone has reserved nothing yet.
-        Self { channel: self.channel.clone(), rotation: self.rotation.clone(), reserved: false }
+        Self {
+            channel: self.channel.clone(),
+            call_timeout: self.call_timeout,
+            rotation: self.rotation.clone(),
+            reserved: false,
+        }
     }
 }
 
 impl From<Channel> for Upstream {
-    /// A channel made elsewhere, used as it is.
+    /// A channel made elsewhere, used as it is: its calls limited only by
+    /// the caller's deadline.
     fn from(channel: Channel) -> Self {
-        Self { channel, rotation: None, reserved: false }
+        Self { channel, call_timeout: None, rotation: None, reserved: false }
     }
 }
 
@@ -115,7 +130,6 @@ impl EndpointTemplate {
 fn endpoint(uri: Uri, config: &ClientConfig) -> Endpoint {
     Endpoint::from(uri)
         .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-        .timeout(Duration::from_millis(config.call_timeout_ms))
         .tcp_nodelay(true)
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_while_idle(true)

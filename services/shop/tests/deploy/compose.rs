@@ -75,9 +75,7 @@ fn compose_validates_and_agrees_with_the_code() {
             format!("grpc://127.0.0.1:{port}")
         };
         assert_eq!(probe, ["CMD", "/usr/local/bin/shop", "probe", &target], "{component}'s health check");
-        if component != "edge" {
-            assert!(admin_port(&env).is_some(), "{component} serves metrics");
-        }
+        assert!(admin_port(&env).is_some(), "{component} serves metrics on an admin port");
 
         let depends = spec["depends_on"].as_mapping().expect("depends_on");
         let healthy = |name: &str| depends.get(name).and_then(|d| d["condition"].as_str()) == Some("service_healthy");

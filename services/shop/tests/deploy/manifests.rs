@@ -95,13 +95,9 @@ fn assert_matches_code(rendered: &Rendered, component: &Component<'_>) {
     let port = listen_port(component.name, env);
     let api_port = if component.name == "edge" { "http" } else { "grpc" };
     assert_eq!(component.port_named(api_port), Some(port), "{what}: containerPort {api_port} is where it listens");
-    let scraped = if component.name == "edge" {
-        port
-    } else {
-        let admin = admin_port(env).expect("a metrics port");
-        assert_eq!(component.port_named("metrics"), Some(admin), "{what}: containerPort metrics");
-        admin
-    };
+    let scraped = admin_port(env).expect("a metrics port");
+    assert_ne!(scraped, port, "{what}: metrics are off the port it serves its API on");
+    assert_eq!(component.port_named("metrics"), Some(scraped), "{what}: containerPort metrics");
     let annotations = &component.deployment["spec"]["template"]["metadata"]["annotations"];
     assert_eq!(text(&annotations["prometheus.io/port"]), scraped.to_string(), "{what}: scrape annotation");
 

@@ -208,8 +208,8 @@ fn expected(rendered: &Rendered, envs: &BTreeMap<&str, Env>, actors: &[Actor]) -
             let database = if rendered.overlay == "dev" { "postgres" } else { "database" };
             calls.insert(call(component, database, 5432, "TCP"));
         }
-        // Prometheus scrapes each metrics port (the edge's is its HTTP port).
-        let scraped = admin_port(env).unwrap_or_else(|| crate::config::listen_port(component, env));
+        // Prometheus scrapes each admin (metrics) port.
+        let scraped = admin_port(env).expect("an admin port");
         calls.insert(call("prometheus", component, scraped, "TCP"));
     }
     // The edge is public: whatever is outside the namespace may reach it.
