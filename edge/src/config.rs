@@ -100,6 +100,11 @@ pub struct HttpLimits {
     #[arg(long, env = "GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub graphql_introspection: bool,
 
+    /// The catalog's currency (products' CATALOG_CURRENCY): the REST
+    /// document says prices are in it.
+    #[arg(long, env = "CATALOG_CURRENCY", default_value = "USD")]
+    pub catalog_currency: String,
+
     /// Proxies in front of the edge that each append the address they saw
     /// to `X-Forwarded-For`; the client is the address the outermost one
     /// appended. 0: the client is the connection's peer.
@@ -120,6 +125,7 @@ impl Default for HttpLimits {
             graphql_max_root_fields: 10,
             graphql_max_batch: 10,
             graphql_introspection: true,
+            catalog_currency: "USD".into(),
             trusted_proxy_hops: 0,
         }
     }

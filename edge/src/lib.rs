@@ -31,7 +31,7 @@ const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 pub fn app(state: AppState) -> Router {
     let (limits, metrics) = (state.limits.clone(), state.metrics.clone());
     let router = Router::new()
-        .merge(rest::router())
+        .merge(rest::router(&state.limits.catalog_currency))
         .merge(graphql::router(graphql::schema(state.clone())))
         .merge(browser::asset_routes())
         .route("/healthz", get(rest::healthz))

@@ -76,8 +76,10 @@ impl TryFrom<Option<pb::Cart>> for Cart {
 #[derive(Debug, Clone, Deserialize, ToSchema, InputObject)]
 pub struct AddItemInput {
     /// The product.
+    #[schema(min_length = 1)]
     pub product_id: String,
     /// Units to add, 1 to 99.
+    #[schema(minimum = 1, maximum = 99)]
     pub quantity: i32,
 }
 
@@ -85,5 +87,6 @@ pub struct AddItemInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SetQuantityInput {
     /// The new quantity, 0 to 99; 0 removes the line.
+    #[schema(minimum = 0, maximum = 99)]
     pub quantity: i32,
 }

@@ -74,25 +74,38 @@ pub struct Category {
 /// A new product.
 #[derive(Debug, Clone, Deserialize, ToSchema, InputObject)]
 pub struct CreateProductInput {
-    /// Unique sku: letters, digits, '-' and '_'.
+    /// Unique sku: 1 to 64 letters, digits, '-' and '_'.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{1,64}\s*$")]
     pub sku: String,
-    /// Display name.
+    /// Display name, up to 200 characters.
+    #[schema(
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        max_length = 200
+    )]
     pub name: String,
-    /// Plain-text description.
+    /// Plain-text description, up to 5000 characters.
     #[serde(default)]
     #[graphql(default)]
+    #[schema(max_length = 5000)]
     pub description: String,
-    /// Unit price, in the catalog currency.
+    /// Unit price, in the catalog currency: 1 to 100,000,000,000 minor units.
+    #[schema(schema_with = price_schema)]
     pub price: Money,
-    /// Category.
+    /// Category, up to 100 characters.
+    #[schema(
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        max_length = 100
+    )]
     pub category: String,
-    /// Image URL (http or https).
+    /// Image URL (http or https), or empty.
     #[serde(default)]
     #[graphql(default)]
+    #[schema(pattern = r"^\s*(https?://\S{0,1990})?\s*$")]
     pub image_url: String,
-    /// Initial stock on hand.
+    /// Initial stock on hand, 0 to 1,000,000.
     #[serde(default)]
     #[graphql(default)]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub stock: i32,
 }
 
@@ -110,21 +123,42 @@ impl From<CreateProductInput> for pb::CreateProductRequest {
     }
 }
 
-/// Changes to a product; absent fields stay as they are. Stock changes go
-/// through stock adjustments.
+/// Changes to a product: at least one field; absent fields stay as they
+/// are. Stock changes go through stock adjustments.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, InputObject)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateProductInput {
     /// New sku.
+    #[schema(nullable = false, pattern = r"^\s*[A-Za-z0-9_-]{1,64}\s*$")]
+    #[serde(default, deserialize_with = "present")]
     pub sku: Option<String>,
     /// New name.
+    #[schema(
+        nullable = false,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        max_length = 200
+    )]
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
     /// New description.
+    #[schema(nullable = false, max_length = 5000)]
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<String>,
-    /// New unit price.
+    /// New unit price: 1 to 100,000,000,000 minor units.
+    #[schema(schema_with = price_schema)]
+    #[serde(default, deserialize_with = "present")]
     pub price: Option<Money>,
     /// New category.
+    #[schema(
+        nullable = false,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        max_length = 100
+    )]
+    #[serde(default, deserialize_with = "present")]
     pub category: Option<String>,
     /// New image URL ("" clears it).
+    #[schema(nullable = false, pattern = r"^\s*(https?://\S{0,1990})?\s*$")]
+    #[serde(default, deserialize_with = "present")]
     pub image_url: Option<String>,
 }
 
@@ -146,10 +180,52 @@ impl UpdateProductInput {
 /// A change to stock on hand.
 #[derive(Debug, Clone, Deserialize, ToSchema, InputObject)]
 pub struct AdjustStockInput {
-    /// Units to add (positive) or remove (negative).
+    /// Units to add (positive) or remove (negative); not 0, at most 1,000,000 either way.
+    #[schema(schema_with = stock_delta)]
     pub delta: i32,
-    /// Why, for the stock ledger.
+    /// Why, for the stock ledger (up to 200 characters).
+    #[schema(
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        max_length = 200
+    )]
     pub reason: String,
+}
+
+/// A field that may be absent but, when given, must not be null: a null
+/// would read as "leave it" while the client meant to change it.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// A price: Money with at least 1 minor unit (the document's currencies are
+/// all the catalog's; see `rest::openapi`).
+fn price_schema() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let amount = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64)))
+        .minimum(Some(1))
+        .maximum(Some(100_000_000_000_i64));
+    let currency = ObjectBuilder::new().schema_type(Type::String);
+    ObjectBuilder::new()
+        .property("amount_minor", amount)
+        .property("currency", currency)
+        .required("amount_minor")
+        .required("currency")
+        .build()
+        .into()
+}
+
+/// A stock change: a whole number from -1,000,000 to 1,000,000, but not 0.
+fn stock_delta() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    let range =
+        |min: i32, max: i32| ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(min)).maximum(Some(max));
+    Schema::OneOf(OneOfBuilder::new().item(range(-1_000_000, -1)).item(range(1, 1_000_000)).build())
 }
 
 /// Listing order.
@@ -204,17 +280,21 @@ pub struct ProductFilter {
 pub struct ListProductsParams {
     /// Only this category.
     pub category: Option<String>,
-    /// Only products with this text in their name or description (any case).
+    /// Only products with this text in their name or description (any case), up to 200 characters.
+    #[param(max_length = 200)]
     pub query: Option<String>,
     /// Only products priced at least this, in minor units.
+    #[param(minimum = 0)]
     pub min_price_minor: Option<i64>,
-    /// Only products priced at most this, in minor units.
+    /// Only products priced at most this, in minor units (below the minimum: nothing).
+    #[param(minimum = 0)]
     pub max_price_minor: Option<i64>,
     /// Only products with available stock.
     pub in_stock_only: Option<bool>,
     /// Order: newest (default), price_asc, price_desc, name_asc, name_desc.
     pub sort: Option<ProductSort>,
-    /// Products per page, 1 to 100 (default 20).
+    /// Products per page, 1 to 100; 0 or none: 20.
+    #[param(minimum = 0, maximum = 100)]
     pub page_size: Option<i32>,
     /// `next_page_token` of the previous page.
     pub page_token: Option<String>,

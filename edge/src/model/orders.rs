@@ -62,19 +62,35 @@ impl From<OrderStatus> for pb::OrderStatus {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, SimpleObject, InputObject)]
 #[graphql(input_name = "AddressInput")]
 pub struct Address {
-    /// Recipient.
+    /// Recipient, up to 200 characters.
+    #[schema(
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        max_length = 200
+    )]
     pub name: String,
-    /// Street and number.
+    /// Street and number, up to 200 characters.
+    #[schema(
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        max_length = 200
+    )]
     pub line1: String,
-    /// Apartment, suite, ... (may be empty).
+    /// Apartment, suite, ... (may be empty), up to 200 characters.
     #[serde(default)]
     #[graphql(default)]
+    #[schema(pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$", max_length = 200)]
     pub line2: String,
-    /// City.
+    /// City, up to 100 characters.
+    #[schema(
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        max_length = 100
+    )]
     pub city: String,
-    /// Postal code as printed (a string: leading zeros and letters matter).
+    /// Postal code as printed (a string: leading zeros and letters matter):
+    /// letters, digits, spaces and dashes, up to 20.
+    #[schema(pattern = r"^\s*[A-Za-z0-9 -]*[A-Za-z0-9-][A-Za-z0-9 -]*\s*$", max_length = 20)]
     pub postal_code: String,
-    /// ISO 3166-1 alpha-2 country code, e.g. "DE".
+    /// ISO 3166-1 alpha-2 country code, e.g. "DE" (any case).
+    #[schema(pattern = r"^\s*[A-Za-z]{2}\s*$")]
     pub country: String,
 }
 
@@ -82,14 +98,19 @@ pub struct Address {
 #[derive(Clone, Deserialize, ToSchema, InputObject)]
 #[graphql(name = "CardInput")]
 pub struct CardInput {
-    /// 12 to 19 digits (spaces and dashes ignored). Test cards: 4242424242424242 succeeds,
-    /// 4000000000000002 is declined, 4000000000009995 has insufficient funds.
+    /// 12 to 19 digits (spaces and dashes ignored) that pass the Luhn check.
+    /// Test cards: 4242424242424242 succeeds, 4000000000000002 is declined,
+    /// 4000000000009995 has insufficient funds.
+    #[schema(pattern = r"^[ -]*([0-9][ -]*){12,19}$")]
     pub number: String,
-    /// 1 to 12.
+    /// 1 to 12; with `exp_year`, not in the past.
+    #[schema(minimum = 1, maximum = 12)]
     pub exp_month: i32,
-    /// Four-digit year.
+    /// Four-digit year; with `exp_month`, not in the past.
+    #[schema(minimum = 1000, maximum = 9999)]
     pub exp_year: i32,
     /// 3 or 4 digits.
+    #[schema(pattern = r"^[0-9]{3,4}$")]
     pub cvc: String,
 }
 
@@ -269,17 +290,37 @@ pub struct OrderPage {
 pub struct CancelBody {
     /// Optional, up to 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub reason: String,
 }
 
 /// A fulfilment step (admins).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct StatusBody {
-    /// SHIPPED or DELIVERED.
-    pub status: OrderStatus,
+    /// Where the order goes next.
+    pub status: FulfilmentStatus,
     /// Optional note, e.g. a tracking number.
     #[serde(default)]
     pub reason: String,
+}
+
+/// The statuses fulfilment moves an order to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FulfilmentStatus {
+    /// Handed to the carrier (from PAID).
+    Shipped,
+    /// Received (from SHIPPED).
+    Delivered,
+}
+
+impl From<FulfilmentStatus> for pb::OrderStatus {
+    fn from(status: FulfilmentStatus) -> Self {
+        match status {
+            FulfilmentStatus::Shipped => pb::OrderStatus::Shipped,
+            FulfilmentStatus::Delivered => pb::OrderStatus::Delivered,
+        }
+    }
 }
 
 /// A payment's state.

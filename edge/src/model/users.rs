@@ -52,11 +52,21 @@ pub struct AuthPayload {
 /// A new account.
 #[derive(Clone, Deserialize, ToSchema, InputObject)]
 pub struct RegisterInput {
-    /// A valid email address.
+    /// An email address (in the form documented here; the service also
+    /// takes internationalised domains). Case and surrounding spaces do not matter.
+    #[schema(
+        pattern = r"^[A-Za-z0-9_%+-]{1,30}(\.[A-Za-z0-9_%+-]{1,16}){0,2}@[A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20})?(\.[A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20})?){1,3}$",
+        max_length = 254
+    )]
     pub email: String,
-    /// At least 8 characters.
+    /// 8 to 256 characters.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
-    /// Display name.
+    /// Display name, up to 100 characters, without control characters.
+    #[schema(
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        max_length = 100
+    )]
     pub name: String,
 }
 
@@ -64,8 +74,10 @@ pub struct RegisterInput {
 #[derive(Clone, Deserialize, ToSchema, InputObject)]
 pub struct LoginInput {
     /// The account's email.
+    #[schema(pattern = r"\S")]
     pub email: String,
     /// The account's password.
+    #[schema(min_length = 1)]
     pub password: String,
 }
 
@@ -73,6 +85,7 @@ pub struct LoginInput {
 #[derive(Clone, Deserialize, ToSchema)]
 pub struct RefreshInput {
     /// The refresh token of the session.
+    #[schema(min_length = 1)]
     pub refresh_token: String,
 }
 

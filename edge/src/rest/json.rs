@@ -6,6 +6,7 @@ use axum::{
     http::{StatusCode, header},
 };
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use tonic::Code;
 
 use crate::error::ApiError;
@@ -45,10 +46,14 @@ where
     }
 }
 
-/// Deserialises a JSON body, naming the field at fault.
+/// Deserialises a JSON body, naming the field at fault. A number with no
+/// fraction is an integer, as JSON Schema says (`2.0` is a fine quantity).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    let value: Value = serde_json::from_slice(body).map_err(|error| {
+        let description = error.to_string();
+        ApiError::invalid_field("body", description.split(" at line ").next().unwrap_or(&description))
+    })?;
+    serde_path_to_error::deserialize(integral(value)).map_err(|error| {
         let inner = error.inner().to_string();
         // serde reports a missing field at its parent, naming it in the message.
         let missing = inner.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
@@ -62,6 +67,23 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let description = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
         ApiError::invalid_field(&field, description)
     })
+}
+
+/// `value` with every whole float (within i64) written as an integer.
+fn integral(value: Value) -> Value {
+    match value {
+        Value::Number(number) => match number.as_f64() {
+            Some(float) if number.is_f64() && float.fract() == 0.0 && float.abs() < 9.0e18 => {
+                #[expect(clippy::cast_possible_truncation, reason = "whole and within i64, checked above")]
+                let whole = float as i64;
+                Value::from(whole)
+            }
+            _ => Value::Number(number),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(integral).collect()),
+        Value::Object(fields) => Value::Object(fields.into_iter().map(|(k, v)| (k, integral(v))).collect()),
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -92,5 +114,16 @@ mod tests {
         assert_eq!(field_of(r#"{"email": "a", "address": {"postal_code": 10115}}"#), "address.postal_code");
         assert_eq!(field_of(r#"{"email": "a", "address": {}}"#), "address.postal_code");
         assert_eq!(field_of("not json"), "body");
+    }
+
+    #[test]
+    fn whole_floats_are_integers_and_fractions_are_not() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Quantity {
+            quantity: i32,
+        }
+        assert_eq!(parse::<Quantity>(br#"{"quantity": 3.0}"#).unwrap().quantity, 3);
+        let error = parse::<Quantity>(br#"{"quantity": 2.5}"#).unwrap_err();
+        assert_eq!(error.violations()[0].field, "quantity");
     }
 }

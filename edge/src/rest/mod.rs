@@ -4,6 +4,7 @@
 mod cart;
 mod health;
 pub mod json;
+mod openapi;
 mod orders;
 mod products;
 pub mod query;
@@ -11,53 +12,25 @@ mod users;
 
 use axum::{Json, Router, response::IntoResponse, routing::get};
 use tonic::Code;
-use utoipa::{
-    Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
-};
+use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use health::{healthz, readyz};
 
 use crate::{error::ApiError, state::AppState};
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Shop mesh REST API", version = "1", description = "REST over the shop mesh's gRPC services. Errors are RFC 9457 application/problem+json."),
-    modifiers(&BearerAuth),
-    tags(
-        (name = "users", description = "Accounts and sessions"),
-        (name = "catalog", description = "Products, categories and stock; changes are for admins"),
-        (name = "cart", description = "The caller's own cart"),
-        (name = "orders", description = "Checkout, order history, cancellation and fulfilment"),
-    ),
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
-        );
-    }
-}
-
 /// The `/api/v1` routes, the OpenAPI document at `/api/v1/openapi.json` and
 /// the docs page at `/api/v1/docs`.
-pub fn router() -> Router<AppState> {
+pub fn router(catalog_currency: &str) -> Router<AppState> {
     let (api, document) = api().split_for_parts();
-    let document = serde_json::to_value(&document).unwrap_or_default();
+    let document = openapi::served(document, catalog_currency);
     api.route("/api/v1/openapi.json", get(move || async move { Json(document) }))
         .route("/api/v1/docs", get(crate::browser::docs))
 }
 
-/// The OpenAPI document, for tools that want it without a server.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+/// The OpenAPI document as served, for tools that want it without a server.
+pub fn openapi_document(catalog_currency: &str) -> serde_json::Value {
+    openapi::served(api().into_openapi(), catalog_currency)
 }
 
 fn api() -> OpenApiRouter<AppState> {
@@ -81,7 +54,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::payments));
     // The outer router's document is the one served: it carries the title,
     // tags and security scheme.
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api/v1", v1)
 }
 
 /// Unknown paths answer with a problem, like every other error.

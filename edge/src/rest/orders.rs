@@ -27,7 +27,8 @@ pub struct ListOrdersParams {
     pub status: Option<OrderStatus>,
     /// Admins only: only this user's orders.
     pub user_id: Option<String>,
-    /// Orders per page, 1 to 100 (default 20).
+    /// Orders per page, 1 to 100; 0 or none: 20.
+    #[param(minimum = 0, maximum = 100)]
     pub page_size: Option<i32>,
     /// `next_page_token` of the previous page.
     pub page_token: Option<String>,
@@ -43,7 +44,7 @@ fn order(order: Option<pb::Order>) -> Result<Json<Order>, ApiError> {
 /// reason, not an error.
 #[utoipa::path(
     post, path = "/orders", tag = "orders", request_body = CheckoutBody, security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header, description = "Client-chosen key, 1 to 200 characters; reuse it on retries")),
+    params(("Idempotency-Key" = String, Header, min_length = 1, max_length = 200, pattern = r"\S", description = "Client-chosen key, 1 to 200 characters; reuse it on retries")),
     responses(
         (status = 201, description = "The new order, in whatever state checkout reached", body = Order),
         (status = 200, description = "The order an earlier request with this key placed", body = Order),
@@ -81,6 +82,7 @@ pub async fn checkout(
     responses(
         (status = 200, description = "One page of orders", body = OrderPage),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A customer asked for another user's orders", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list(
@@ -126,7 +128,7 @@ pub async fn get(
 
 /// Cancels an order before it ships: a paid order is refunded and restocked.
 #[utoipa::path(
-    post, path = "/orders/{id}/cancel", tag = "orders", request_body = CancelBody, security(("bearer" = [])),
+    post, path = "/orders/{id}/cancel", tag = "orders", request_body = Option<CancelBody>, security(("bearer" = [])),
     params(("id" = String, Path, description = "Order id")),
     responses(
         (status = 200, description = "The cancelled order", body = Order),
@@ -153,6 +155,7 @@ pub async fn cancel(
     responses(
         (status = 200, description = "The order after the change", body = Order),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not a fulfilment step from the order's status; the detail names both", body = Problem, content_type = "application/problem+json"),
     )
 )]

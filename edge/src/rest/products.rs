@@ -55,11 +55,17 @@ pub async fn list(
     get, path = "/products/{id}", tag = "catalog", params(("id" = String, Path, description = "Product id")),
     responses(
         (status = 200, description = "The product", body = Product),
-        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product, or it was deleted", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Product>, ApiError> {
-    product(state.products.clone().get_product(pb::GetProductRequest { product_id: id }).await?.into_inner().product)
+    let found = state.products.clone().get_product(pb::GetProductRequest { product_id: id }).await?.into_inner();
+    // DELETE took it out of the catalog: REST has no archived resources (an
+    // order keeps its own copy of each line; GraphQL's `product` still shows it).
+    if found.product.as_ref().is_some_and(|p| p.archived) {
+        return Err(ApiError::new(tonic::Code::NotFound, "no such product (it was deleted)"));
+    }
+    product(found.product)
 }
 
 /// Adds a product (admins only); `stock` is the initial stock on hand.
@@ -92,6 +98,7 @@ pub async fn create(
         (status = 400, description = "Invalid fields, named in `errors`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new sku is another product's", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn update(
@@ -138,6 +145,7 @@ pub async fn archive(
         (status = 200, description = "The product after the change", body = Product),
         (status = 400, description = "Invalid delta or reason", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It would leave less on hand than is reserved", body = Problem, content_type = "application/problem+json"),
     )
 )]

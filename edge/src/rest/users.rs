@@ -18,6 +18,8 @@ use crate::{
         (status = 201, description = "Account created and signed in", body = AuthPayload),
         (status = 400, description = "Invalid input; `errors` names the fields", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until the next attempt is taken"))),
     )
 )]
 pub async fn register(
@@ -35,6 +37,8 @@ pub async fn register(
         (status = 200, description = "Signed in", body = AuthPayload),
         (status = 400, description = "Missing fields", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until the next attempt is taken"))),
     )
 )]
 pub async fn login(
@@ -52,6 +56,8 @@ pub async fn login(
     responses(
         (status = 200, description = "A new pair", body = AuthPayload),
         (status = 401, description = "Unknown, spent, revoked or expired refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many refreshes; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until the next attempt is taken"))),
     )
 )]
 pub async fn refresh(

@@ -32,9 +32,12 @@ mesh_tests! {
 
         let archived = mesh.http.raw().delete(mesh.http.url(&format!("/api/v1/products/{id}"))).bearer_auth(&admin.token).send().await.unwrap();
         assert_eq!(archived.status().as_u16(), 200);
-        let fetched = mesh.http.get(&format!("/api/v1/products/{id}"), None).await;
-        fetched.expect_status(200);
-        assert_eq!(fetched.body["archived"], true);
+        let archived: Value = archived.json().await.unwrap();
+        assert_eq!(archived["archived"], true);
+        // Deleted from the REST catalog; GraphQL still shows it, archived.
+        mesh.http.get(&format!("/api/v1/products/{id}"), None).await.expect_status(404);
+        let shown = mesh.http.graphql(&format!("{{ product(id: \"{id}\") {{ archived }} }}"), json!({}), None).await;
+        assert_eq!(shown.body["data"]["product"]["archived"], true, "{}", shown.body);
         let listed = mesh.http.get("/api/v1/products?category=Cooling", None).await;
         assert!(listed.body["items"].as_array().unwrap().is_empty());
 

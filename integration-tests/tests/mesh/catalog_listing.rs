@@ -40,7 +40,7 @@ mesh_tests! {
         let mut originals = HashSet::new();
         for n in 0..40 {
             // Prices repeat on purpose: ties must be broken by id.
-            let product = mesh.product(&admin, &format!("P{n:03}"), 1_000 * (n % 9), 5).await;
+            let product = mesh.product(&admin, &format!("P{n:03}"), 1_000 * (n % 9) + 1, 5).await;
             originals.insert(product.id);
         }
         for sort in [ProductSort::Newest, ProductSort::PriceAsc, ProductSort::PriceDesc, ProductSort::NameAsc, ProductSort::NameDesc] {

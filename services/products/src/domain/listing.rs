@@ -128,11 +128,8 @@ impl ListQuery {
                 violations.push(FieldViolation::new(field, "must not be negative"));
             }
         }
-        if let (Some(min), Some(max)) = (input.min_price, input.max_price)
-            && min > max
-        {
-            violations.push(FieldViolation::new("max_price_minor", "must be at least min_price_minor"));
-        }
+        // A minimum above the maximum is a range with nothing in it: an
+        // empty page, like any filter that matches nothing.
         let filter = Filter {
             category: Some(input.category.trim().to_owned()).filter(|c| !c.is_empty()),
             text: Some(text.to_owned()).filter(|t| !t.is_empty()),
@@ -187,8 +184,9 @@ mod tests {
     fn price_bounds_are_checked() {
         let fields =
             |i: ListInput<'_>| ListQuery::parse(&i).unwrap_err().into_iter().map(|v| v.field).collect::<Vec<_>>();
-        assert_eq!(fields(ListInput { min_price: Some(10), max_price: Some(5), ..input() }), ["max_price_minor"]);
         assert_eq!(fields(ListInput { min_price: Some(-1), ..input() }), ["min_price_minor"]);
+        let empty = ListQuery::parse(&ListInput { min_price: Some(10), max_price: Some(5), ..input() }).unwrap();
+        assert_eq!((empty.filter.min_price, empty.filter.max_price), (Some(10), Some(5)));
     }
 
     #[test]

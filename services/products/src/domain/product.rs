@@ -5,6 +5,9 @@ use shop_runtime::validation::{FieldViolation, Violations};
 /// Most units a single stock change or initial stock may move.
 pub const MAX_STOCK_CHANGE: i32 = 1_000_000;
 
+/// The highest price, in minor units (a billion in major units).
+pub const MAX_PRICE_MINOR: i64 = 100_000_000_000;
+
 /// A product that passed validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewProduct {
@@ -180,8 +183,14 @@ fn bounded_text(field: &str, raw: &str, max: usize) -> Result<String, FieldViola
 }
 
 fn price((amount_minor, currency): (i64, &str), catalog_currency: &str) -> Result<(i64, String), FieldViolation> {
-    if amount_minor < 0 {
-        return Err(FieldViolation::new("price.amount_minor", "must not be negative"));
+    // Nothing is given away: every order is paid for with one charge, and a
+    // charge is for at least one minor unit.
+    if amount_minor < 1 {
+        return Err(FieldViolation::new("price.amount_minor", "must be at least 1"));
+    }
+    // Bounded so that a cart's total (99 units a line) cannot overflow.
+    if amount_minor > MAX_PRICE_MINOR {
+        return Err(FieldViolation::new("price.amount_minor", format!("must be at most {MAX_PRICE_MINOR}")));
     }
     if currency != catalog_currency {
         return Err(FieldViolation::new(
@@ -268,6 +277,14 @@ mod tests {
         };
         let fields: Vec<_> = NewProduct::parse(&bad, "USD").unwrap_err().into_iter().map(|v| v.field).collect();
         assert_eq!(fields, ["sku", "name", "price.amount_minor", "category", "image_url", "stock"]);
+    }
+
+    #[test]
+    fn a_price_is_at_least_one_minor_unit() {
+        let free = ProductInput { price: Some((0, "USD")), ..input() };
+        assert_eq!(NewProduct::parse(&free, "USD").unwrap_err()[0].field, "price.amount_minor");
+        let absurd = ProductInput { price: Some((MAX_PRICE_MINOR + 1, "USD")), ..input() };
+        assert_eq!(NewProduct::parse(&absurd, "USD").unwrap_err()[0].field, "price.amount_minor");
     }
 
     #[test]

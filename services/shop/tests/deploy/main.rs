@@ -11,6 +11,7 @@
 //!   follows them as they come and go.
 //! - `grpcurl`, `python_client`: the contracts as outside tools see them.
 //! - `browser`: GraphiQL and the REST reference in headless Chromium.
+//! - `rest_contract`: schemathesis holds the REST API to its OpenAPI document.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -28,4 +29,5 @@ mod mesh;
 mod network_policy;
 mod python_client;
 mod rendered;
+mod rest_contract;
 mod tools;
