@@ -14,9 +14,11 @@
 #[allow(dead_code, reason = "the chaos mesh takes only free ports from it")]
 mod launch;
 
+#[path = "../processes/mod.rs"]
+mod mesh;
+
 mod faults;
 mod invariants;
-mod mesh;
 mod workload;
 
 use std::time::{Duration, Instant};

@@ -27,6 +27,9 @@ mod image;
 mod manifests;
 mod mesh;
 mod network_policy;
+#[path = "../processes/mod.rs"]
+#[allow(dead_code, reason = "the REST contract needs only the mesh, not the fault settings")]
+mod processes;
 mod python_client;
 mod rendered;
 mod rest_contract;

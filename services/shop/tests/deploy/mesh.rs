@@ -15,7 +15,7 @@ pub struct Launched {
     /// Where everything listens.
     pub ports: Ports,
     // Its SQLite files and keys, removed after the mesh stops.
-    data: tempfile::TempDir,
+    _data: tempfile::TempDir,
 }
 
 impl Launched {
@@ -25,7 +25,7 @@ impl Launched {
         let (mut command, ports) = launch::shop(data.path());
         let child =
             command.env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("shop starts");
-        let launched = Self { child, ports, data };
+        let launched = Self { child, ports, _data: data };
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -36,11 +36,6 @@ impl Launched {
             assert!(Instant::now() < deadline, "the mesh did not become ready");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    }
-
-    /// The seeded admin's generated password.
-    pub fn admin_password(&self) -> String {
-        std::fs::read_to_string(self.data.path().join("admin-password.txt")).unwrap().trim().to_owned()
     }
 
     /// `127.0.0.1:<port>`.

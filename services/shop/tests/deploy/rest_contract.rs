@@ -1,5 +1,5 @@
 //! schemathesis, with every check it has, against the running mesh's own
-//! OpenAPI document: each operation is called with generated valid and
+//! OpenAPI document, on SQLite and on PostgreSQL: each operation is called with generated valid and
 //! invalid requests (boundary values first, then random ones, then
 //! sequences that follow the document's links), once as a customer and once
 //! as an admin, and every answer must be one the document lists, in the
@@ -13,8 +13,10 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
+use integration_tests::Backend;
+
 use crate::{
-    mesh::Launched,
+    processes::Mesh,
     tools::{repo, tool},
 };
 
@@ -28,14 +30,23 @@ async fn token(client: &reqwest::Client, url: String, body: Value) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn schemathesis_finds_no_answer_the_document_does_not_promise() {
-    let mesh = Launched::start().await;
-    let edge = &mesh.ports.edge;
+async fn schemathesis_finds_no_answer_the_document_does_not_promise_on_sqlite() {
+    contract(Backend::Sqlite).await;
+}
+
+#[cfg(postgres_tests)]
+#[tokio::test(flavor = "multi_thread")]
+async fn schemathesis_finds_no_answer_the_document_does_not_promise_on_postgres() {
+    contract(Backend::Postgres).await;
+}
+
+async fn contract(backend: Backend) {
+    let mesh = Mesh::start(backend).await;
+    let edge = &mesh.edge;
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let customer = json!({"email": "contract@example.com", "password": "correct horse", "name": "Contract"});
     let customer = token(&client, format!("{edge}/api/v1/users/register"), customer).await;
-    let admin = json!({"email": "admin@example.com", "password": mesh.admin_password()});
-    let admin = token(&client, format!("{edge}/api/v1/users/login"), admin).await;
+    let admin = token(&client, format!("{edge}/api/v1/users/login"), Mesh::admin_credentials()).await;
     let (examples, seed) = (setting("SCHEMATHESIS_MAX_EXAMPLES", 25), setting("SCHEMATHESIS_SEED", 1));
 
     for (who, token) in [("customer", customer), ("admin", admin)] {
@@ -51,10 +62,11 @@ async fn schemathesis_finds_no_answer_the_document_does_not_promise() {
             .expect("schemathesis runs");
         let report = String::from_utf8_lossy(&output.stdout);
         let summary = report.rsplit("SUMMARY").next().unwrap_or_default();
-        println!("schemathesis as {who} (max examples {examples}, seed {seed}):{summary}");
+        println!("schemathesis on {backend:?} as {who} (max examples {examples}, seed {seed}):{summary}");
         assert!(
             output.status.success(),
-            "schemathesis as {who} found failures:\n{report}\n{}",
+            "schemathesis on {backend:?} as {who} found failures (logs in {}):\n{report}\n{}",
+            mesh.dir().display(),
             String::from_utf8_lossy(&output.stderr)
         );
     }

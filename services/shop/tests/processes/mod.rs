@@ -1,6 +1,7 @@
 //! The mesh as separate processes, one `shop serve <component>` each, on
-//! fixed ports and their own databases, so that a test can kill, stop and
-//! restart any one of them as an operator (or the kernel) would.
+//! fixed ports and their own databases (SQLite or PostgreSQL), so that a
+//! test can kill, stop and restart any one of them as an operator (or the
+//! kernel) would. Used by the fault matrix and the REST contract test.
 
 use std::{
     collections::BTreeMap,
