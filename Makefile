@@ -20,9 +20,9 @@ test-postgres:  ## every test, on SQLite and on PostgreSQL ($(PG_URL))
 chaos:          ## the fault matrix, a longer profile than CI's (5 rounds, 8 customers; SQLite, and PostgreSQL at $(PG_URL))
 	SHOP_TEST_POSTGRES_URL=$(PG_URL) CHAOS_ROUNDS=5 CHAOS_CUSTOMERS=8 cargo test -p shop --test chaos -- --nocapture --test-threads 1
 
-rest-contract:  ## schemathesis against the REST API, longer than CI's run (tools as for test-deploy)
+rest-contract:  ## schemathesis against the REST API, longer than CI's run, on SQLite and PostgreSQL at $(PG_URL) (tools as for test-deploy)
 	bash .ci/deploy-tools
-	SCHEMATHESIS_MAX_EXAMPLES=200 cargo test -p shop --features deploy-tests --test deploy -- rest_contract --nocapture
+	SHOP_TEST_POSTGRES_URL=$(PG_URL) SCHEMATHESIS_MAX_EXAMPLES=200 cargo test -p shop --features deploy-tests --test deploy -- rest_contract --nocapture
 
 test-deploy:    ## the deployment tests: installs the tools they drive (chromium, kubectl, grpcurl, ...; needs root)
 	bash .ci/deploy-tools
