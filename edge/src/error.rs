@@ -170,16 +170,18 @@ pub struct ProblemField {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.http_status();
+        // A client's own U+0000 (in a field name it sent, say) never comes back.
+        let clean = |text: &str| text.replace('\0', "\u{FFFD}");
         let problem = Problem {
             kind: "about:blank".into(),
             title: status.canonical_reason().unwrap_or("Error").into(),
             status: status.as_u16(),
-            detail: self.message.clone(),
+            detail: clean(&self.message),
             code: self.graphql_code().into(),
             errors: self
                 .violations
                 .iter()
-                .map(|v| ProblemField { field: v.field.clone(), message: v.description.clone() })
+                .map(|v| ProblemField { field: clean(&v.field), message: clean(&v.description) })
                 .collect(),
         };
         let mut response = (status, Json(problem)).into_response();

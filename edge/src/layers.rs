@@ -44,6 +44,7 @@ pub fn apply(router: Router, limits: &HttpLimits, metrics: HttpMetrics) -> Route
     let scope = RequestScope { timeout, trusted_proxy_hops: limits.trusted_proxy_hops };
     router
         .layer(middleware::from_fn_with_state(scope, within_scope))
+        .layer(middleware::from_fn(no_nul_in_path))
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
         .layer(RequestBodyLimitLayer::new(limits.body_limit_bytes))
         // The deadline makes downstream calls fail in time; this is the backstop
@@ -62,6 +63,14 @@ pub fn apply(router: Router, limits: &HttpLimits, metrics: HttpMetrics) -> Route
         .layer(middleware::from_fn_with_state(metrics, crate::metrics::record))
         .layer(TraceLayer::new_for_http().make_span_with(request_span).on_response(record_status))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// A path that decodes to U+0000 (`%00`) names nothing any service can hold.
+async fn no_nul_in_path(request: Request, next: Next) -> Response {
+    if request.uri().path().contains("%00") {
+        return ApiError::invalid_field("path", crate::rest::json::NO_NUL).into_response();
+    }
+    next.run(request).await
 }
 
 /// What every request's scope is opened with.

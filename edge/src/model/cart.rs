@@ -74,6 +74,7 @@ impl TryFrom<Option<pb::Cart>> for Cart {
 
 /// Units of a product to put in the cart.
 #[derive(Debug, Clone, Deserialize, ToSchema, InputObject)]
+#[serde(deny_unknown_fields)]
 pub struct AddItemInput {
     /// The product.
     #[schema(min_length = 1)]
@@ -85,6 +86,7 @@ pub struct AddItemInput {
 
 /// A new quantity for a cart line.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SetQuantityInput {
     /// The new quantity, 0 to 99; 0 removes the line.
     #[schema(minimum = 0, maximum = 99)]

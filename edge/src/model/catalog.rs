@@ -73,6 +73,7 @@ pub struct Category {
 
 /// A new product.
 #[derive(Debug, Clone, Deserialize, ToSchema, InputObject)]
+#[serde(deny_unknown_fields)]
 pub struct CreateProductInput {
     /// Unique sku: 1 to 64 letters, digits, '-' and '_'.
     #[schema(pattern = r"^\s*[A-Za-z0-9_-]{1,64}\s*$")]
@@ -100,7 +101,7 @@ pub struct CreateProductInput {
     /// Image URL (http or https), or empty.
     #[serde(default)]
     #[graphql(default)]
-    #[schema(pattern = r"^\s*(https?://\S{0,1990})?\s*$")]
+    #[schema(pattern = r"^\s*(https?://[^\s\u0000]{0,1990})?\s*$")]
     pub image_url: String,
     /// Initial stock on hand, 0 to 1,000,000.
     #[serde(default)]
@@ -157,7 +158,7 @@ pub struct UpdateProductInput {
     #[serde(default, deserialize_with = "present")]
     pub category: Option<String>,
     /// New image URL ("" clears it).
-    #[schema(nullable = false, pattern = r"^\s*(https?://\S{0,1990})?\s*$")]
+    #[schema(nullable = false, pattern = r"^\s*(https?://[^\s\u0000]{0,1990})?\s*$")]
     #[serde(default, deserialize_with = "present")]
     pub image_url: Option<String>,
 }
@@ -179,6 +180,7 @@ impl UpdateProductInput {
 
 /// A change to stock on hand.
 #[derive(Debug, Clone, Deserialize, ToSchema, InputObject)]
+#[serde(deny_unknown_fields)]
 pub struct AdjustStockInput {
     /// Units to add (positive) or remove (negative); not 0, at most 1,000,000 either way.
     #[schema(schema_with = stock_delta)]
@@ -216,6 +218,9 @@ fn price_schema() -> utoipa::openapi::Schema {
         .property("currency", currency)
         .required("amount_minor")
         .required("currency")
+        .additional_properties(Some(
+            utoipa::openapi::schema::AdditionalProperties::<utoipa::openapi::Schema>::FreeForm(false),
+        ))
         .build()
         .into()
 }

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 /// An amount of money.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject, InputObject)]
+#[serde(deny_unknown_fields)]
 #[graphql(input_name = "MoneyInput")]
 pub struct Money {
     /// The amount in minor units (cents for USD), e.g. 1999 for 19.99.

@@ -60,6 +60,7 @@ impl From<OrderStatus> for pb::OrderStatus {
 
 /// A shipping address.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, SimpleObject, InputObject)]
+#[serde(deny_unknown_fields)]
 #[graphql(input_name = "AddressInput")]
 pub struct Address {
     /// Recipient, up to 200 characters.
@@ -96,6 +97,7 @@ pub struct Address {
 
 /// A payment card. Passed to payments; never stored by orders or logged.
 #[derive(Clone, Deserialize, ToSchema, InputObject)]
+#[serde(deny_unknown_fields)]
 #[graphql(name = "CardInput")]
 pub struct CardInput {
     /// 12 to 19 digits (spaces and dashes ignored) that pass the Luhn check.
@@ -139,6 +141,7 @@ pub struct CheckoutInput {
 
 /// The body of `POST /api/v1/orders` (the key goes in the `Idempotency-Key` header).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CheckoutBody {
     /// Where to ship.
     pub shipping_address: Address,
@@ -287,6 +290,7 @@ pub struct OrderPage {
 
 /// Why an order is cancelled.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CancelBody {
     /// Optional, up to 500 characters.
     #[serde(default)]
@@ -296,6 +300,7 @@ pub struct CancelBody {
 
 /// A fulfilment step (admins).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StatusBody {
     /// Where the order goes next.
     pub status: FulfilmentStatus,

@@ -51,6 +51,7 @@ pub struct AuthPayload {
 
 /// A new account.
 #[derive(Clone, Deserialize, ToSchema, InputObject)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterInput {
     /// An email address (in the form documented here; the service also
     /// takes internationalised domains). Case and surrounding spaces do not matter.
@@ -72,9 +73,10 @@ pub struct RegisterInput {
 
 /// Credentials.
 #[derive(Clone, Deserialize, ToSchema, InputObject)]
+#[serde(deny_unknown_fields)]
 pub struct LoginInput {
     /// The account's email.
-    #[schema(pattern = r"\S")]
+    #[schema(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     pub email: String,
     /// The account's password.
     #[schema(min_length = 1)]
@@ -83,6 +85,7 @@ pub struct LoginInput {
 
 /// A refresh token, to rotate or to revoke.
 #[derive(Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshInput {
     /// The refresh token of the session.
     #[schema(min_length = 1)]

@@ -53,6 +53,9 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let description = error.to_string();
         ApiError::invalid_field("body", description.split(" at line ").next().unwrap_or(&description))
     })?;
+    if let Some(field) = nul_in(&value, "") {
+        return Err(ApiError::invalid_field(&field, NO_NUL));
+    }
     serde_path_to_error::deserialize(integral(value)).map_err(|error| {
         let inner = error.inner().to_string();
         // serde reports a missing field at its parent, naming it in the message.
@@ -67,6 +70,25 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let description = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
         ApiError::invalid_field(&field, description)
     })
+}
+
+/// What a text with U+0000 in it is told: no service can store or compare
+/// one (PostgreSQL refuses it), so none is taken.
+pub const NO_NUL: &str = "must not contain the NUL character (U+0000)";
+
+/// Where in `value` a string holds U+0000, named as serde_path_to_error names fields.
+fn nul_in(value: &Value, at: &str) -> Option<String> {
+    match value {
+        Value::String(text) if text.contains('\0') => {
+            Some(if at.is_empty() { "body".to_owned() } else { at.to_owned() })
+        }
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| nul_in(item, &format!("{at}[{i}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(name, field)| {
+            let path = if at.is_empty() { name.clone() } else { format!("{at}.{name}") };
+            nul_in(field, &path)
+        }),
+        _ => None,
+    }
 }
 
 /// `value` with every whole float (within i64) written as an integer.
@@ -114,6 +136,14 @@ mod tests {
         assert_eq!(field_of(r#"{"email": "a", "address": {"postal_code": 10115}}"#), "address.postal_code");
         assert_eq!(field_of(r#"{"email": "a", "address": {}}"#), "address.postal_code");
         assert_eq!(field_of("not json"), "body");
+    }
+
+    #[test]
+    fn a_nul_anywhere_is_refused_naming_where() {
+        assert_eq!(field_of("{\"email\": \"a\\u0000b\", \"address\": {\"postal_code\": \"1\"}}"), "email");
+        assert_eq!(field_of("{\"email\": \"a\", \"address\": {\"postal_code\": \"\\u0000\"}}"), "address.postal_code");
+        let error = parse::<Vec<String>>(b"[\"ok\", \"\\u0000\"]").unwrap_err();
+        assert_eq!(error.violations()[0].field, "[1]");
     }
 
     #[test]

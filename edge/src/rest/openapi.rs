@@ -55,7 +55,28 @@ pub(super) fn served(mut openapi: utoipa::openapi::OpenApi, catalog_currency: &s
             }
         }
     }
+    no_nul_in_any_string(&mut document);
     document
+}
+
+/// Every string the document describes is free of U+0000, which the edge
+/// refuses everywhere: a string schema without a pattern gets one saying so.
+fn no_nul_in_any_string(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            let is_string = match fields.get("type") {
+                Some(Value::String(kind)) => kind == "string",
+                Some(Value::Array(kinds)) => kinds.iter().any(|k| k == "string"),
+                _ => false,
+            };
+            if is_string && !fields.contains_key("pattern") && !fields.contains_key("enum") {
+                fields.insert("pattern".to_owned(), Value::from(r"^[^\u0000]*$"));
+            }
+            fields.values_mut().for_each(no_nul_in_any_string);
+        }
+        Value::Array(items) => items.iter_mut().for_each(no_nul_in_any_string),
+        _ => {}
+    }
 }
 
 /// Completes the document once every route is in it; money is in
