@@ -5,8 +5,9 @@
 //! reach for 5 s. When the faults stop and one lease period plus the
 //! recovery interval has passed, every invariant in `invariants` is checked.
 //!
-//! CI runs one round on SQLite and on PostgreSQL (`CHAOS_ROUNDS`, 1;
-//! `CHAOS_CUSTOMERS`, 4); `make chaos` runs a longer profile.
+//! CI runs one round on SQLite (`CHAOS_ROUNDS`, 1; `CHAOS_CUSTOMERS`, 4);
+//! `make chaos` runs a longer profile on SQLite and PostgreSQL
+//! (`CHAOS_POSTGRES=1`; see build.rs for why CI does not, yet).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -76,13 +77,25 @@ async fn fault_matrix(backend: Backend) {
         started.elapsed().as_secs_f64(),
         report.violations.len(),
     );
-    assert!(
-        report.violations.is_empty(),
-        "violations (logs in {}):\n{}",
-        mesh.dir().display(),
-        report.violations.join("\n")
-    );
+    if !report.violations.is_empty() {
+        let kept = keep_logs(&mesh, backend);
+        panic!("violations (the processes' logs are kept in {}):\n{}", kept.display(), report.violations.join("\n"));
+    }
     assert!(placed > 0, "the workload placed orders");
+}
+
+/// Copies the processes' logs out of the mesh's directory (removed with it)
+/// into `target/tmp/chaos-logs/`.
+fn keep_logs(mesh: &Mesh, backend: Backend) -> std::path::PathBuf {
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let kept = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("chaos-logs/{backend:?}-{stamp}"));
+    std::fs::create_dir_all(&kept).unwrap();
+    for entry in std::fs::read_dir(mesh.dir()).unwrap().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "log") {
+            std::fs::copy(entry.path(), kept.join(entry.file_name())).unwrap();
+        }
+    }
+    kept
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,7 +103,7 @@ async fn sqlite() {
     fault_matrix(Backend::Sqlite).await;
 }
 
-#[cfg(postgres_tests)]
+#[cfg(chaos_postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres() {
     fault_matrix(Backend::Postgres).await;
