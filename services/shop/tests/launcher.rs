@@ -210,7 +210,10 @@ fn the_users_service_stays_small_under_a_burst_of_sign_ups_and_logins() {
 
     let burst = |path: &'static str| {
         let requests = (0..BURST).map(|n| {
-            let body = json!({"email": format!("burst-{n}@example.com"), "password": "correct horse", "name": "Burst"});
+            let mut body = json!({"email": format!("burst-{n}@example.com"), "password": "correct horse"});
+            if path.ends_with("register") {
+                body["name"] = json!("Burst");
+            }
             http.client.post(launcher.url(path)).json(&body).send()
         });
         let answers = http.runtime.block_on(futures::future::join_all(requests));
