@@ -89,6 +89,11 @@ async fn session(client: &reqwest::Client, mesh_edge: &str, path: &str, body: Va
 }
 
 impl Catalog {
+    /// The id of a product picked at random.
+    pub fn any_product(&self) -> String {
+        self.products.choose(&mut rand::rng()).unwrap().0.clone()
+    }
+
     /// Creates the products: most with plenty of stock, one nearly sold out
     /// (so that some checkouts are rejected).
     pub async fn create(mesh: &Mesh, admin: &str) -> Self {
@@ -153,7 +158,7 @@ impl Shopper {
         let mut n = 0;
         while !stop.load(Ordering::Relaxed) {
             n += 1;
-            let (product, _) = self.catalog.products.choose(&mut rand::rng()).unwrap().clone();
+            let product = self.catalog.any_product();
             let quantity = rand::rng().random_range(1..=2);
             let add = json!({"product_id": product, "quantity": quantity});
             let added = post(&client, format!("{}/api/v1/cart/items", self.edge), &self.token, add, None).await;
@@ -232,7 +237,7 @@ impl Stocker {
         let mut n = 0;
         while !stop.load(Ordering::Relaxed) {
             n += 1;
-            let (product, _) = self.catalog.products.choose(&mut rand::rng()).unwrap().clone();
+            let product = self.catalog.any_product();
             let delta = *[-2_i64, -1, 1, 2, 3].choose(&mut rand::rng()).unwrap();
             let reason = format!("chaos adjustment {n}");
             let url = format!("{}/api/v1/products/{product}/stock", self.edge);
