@@ -18,7 +18,7 @@ test-postgres:  ## every test, on SQLite and on PostgreSQL ($(PG_URL))
 	SHOP_TEST_POSTGRES_URL=$(PG_URL) cargo test --workspace
 
 chaos:          ## the fault matrix, a longer profile than CI's (5 rounds, 8 customers; SQLite, and PostgreSQL at $(PG_URL))
-	SHOP_TEST_POSTGRES_URL=$(PG_URL) CHAOS_POSTGRES=1 CHAOS_ROUNDS=5 CHAOS_CUSTOMERS=8 cargo test -p shop --test chaos -- --nocapture --test-threads 1
+	SHOP_TEST_POSTGRES_URL=$(PG_URL) CHAOS_ROUNDS=5 CHAOS_CUSTOMERS=8 cargo test -p shop --test chaos -- --nocapture --test-threads 1
 
 rest-contract:  ## schemathesis against the REST API, longer than CI's run, on SQLite and PostgreSQL at $(PG_URL) (tools as for test-deploy)
 	bash .ci/deploy-tools

@@ -2,7 +2,7 @@
 //! write lock held, a database that stops answering.
 
 use diesel_async::SimpleAsyncConnection;
-use shop_runtime::db::DbConn;
+use shop_runtime::db::{Db, DbConn};
 
 use crate::{database::Backend, mesh::TestMesh};
 
@@ -11,13 +11,13 @@ impl TestMesh {
     /// [`WriteLock::release`]: every stock change waits on it, as behind a
     /// long transaction. Reads go on.
     pub async fn lock_products_for_writes(&self) -> WriteLock {
-        let mut conn = self.products_state.db.conn().await.expect("a products connection");
-        let lock = match &conn {
-            DbConn::Sqlite(_) => "BEGIN IMMEDIATE",
-            DbConn::Postgres(_) => "BEGIN; LOCK TABLE products IN EXCLUSIVE MODE",
-        };
-        batch_execute(&mut conn, lock).await;
-        WriteLock(conn)
+        WriteLock::take(&self.products_state.db, "products").await
+    }
+
+    /// Takes the payments database's write lock, as
+    /// [`TestMesh::lock_products_for_writes`] does the products one.
+    pub async fn lock_payments_for_writes(&self) -> WriteLock {
+        WriteLock::take(&self.payments_state().await.db, "payments").await
     }
 
     /// Stops the users service (a downstream failure, as the edge sees it).
@@ -53,6 +53,16 @@ impl TestMesh {
 pub struct WriteLock(DbConn);
 
 impl WriteLock {
+    async fn take(db: &Db, table: &str) -> WriteLock {
+        let mut conn = db.conn().await.expect("a connection");
+        let lock = match &conn {
+            DbConn::Sqlite(_) => "BEGIN IMMEDIATE".to_owned(),
+            DbConn::Postgres(_) => format!("BEGIN; LOCK TABLE {table} IN EXCLUSIVE MODE"),
+        };
+        batch_execute(&mut conn, &lock).await;
+        WriteLock(conn)
+    }
+
     /// Rolls back the locking transaction.
     pub async fn release(mut self) {
         batch_execute(&mut self.0, "ROLLBACK").await;

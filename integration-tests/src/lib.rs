@@ -26,9 +26,9 @@ pub use gate::Gate;
 pub use health::health_of;
 pub use http::{HttpClient, Reply};
 pub use mesh::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, GATED_CALL_TIMEOUT, GATED_SAGA_LEASE, MeshOptions, OrdersGates, RESERVATION_SWEEP,
-    Running, SAGA_LEASE, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, TestMesh, payments_config, start_payments,
-    start_users, start_users_with,
+    ADMIN_EMAIL, ADMIN_PASSWORD, CHARGE_CLAIM, GATED_CALL_TIMEOUT, GATED_SAGA_LEASE, MeshOptions, OrdersGates,
+    RESERVATION_SWEEP, Running, SAGA_LEASE, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, TestMesh, payments_config,
+    start_payments, start_users, start_users_with,
 };
 
 /// Declares tests that run against a fresh mesh on every configured backend:

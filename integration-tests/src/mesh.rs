@@ -38,6 +38,8 @@ pub const RESERVATION_SWEEP: Duration = Duration::from_millis(50);
 /// The test orders service's saga lease: how long recovery leaves a stopped
 /// checkout alone (running checkouts renew theirs).
 pub const SAGA_LEASE: Duration = Duration::from_secs(5);
+/// How long a charge attempt that never recorded its answer holds the charge.
+pub const CHARGE_CLAIM: Duration = Duration::from_secs(2);
 
 /// The saga lease of a gated mesh: short, so tests of stopped checkouts
 /// see recovery soon.
@@ -355,6 +357,12 @@ impl TestMesh {
         self.payments_config.database.url.expose().to_owned()
     }
 
+    /// A fresh payments state on the payments database (for writing what a
+    /// charge attempt left behind by hand).
+    pub async fn payments_state(&self) -> shop_payments::AppState {
+        shop_payments::AppState::build(&self.payments_config).await.expect("payments state")
+    }
+
     /// A fresh orders state on the orders database (for writing a stuck saga by hand).
     pub async fn orders_state(&self) -> shop_orders::AppState {
         shop_orders::AppState::build(&self.orders_config).await.expect("orders state")
@@ -452,6 +460,7 @@ pub async fn start_users_with(
 pub fn payments_config(url: &str, auth: &AuthConfig) -> shop_payments::Config {
     shop_payments::Config {
         listen_addr: anywhere(),
+        charge_claim_secs: CHARGE_CLAIM.as_secs(),
         database: DatabaseConfig::new(url.to_owned()),
         auth: auth.clone(),
         serve: serve_config(),

@@ -2,8 +2,12 @@
 //! per idempotency key under concurrent retries, refunds, who may call, and
 //! what is stored.
 
+use std::time::Duration;
+
 use futures::future::join_all;
-use integration_tests::{DECLINED_CARD, FLAKY_CARD, GOOD_CARD, NO_FUNDS_CARD, TestMesh, bearer, card, mesh_tests};
+use integration_tests::{
+    DECLINED_CARD, FLAKY_CARD, GOOD_CARD, NO_FUNDS_CARD, TestMesh, bearer, card, eventually, mesh_tests,
+};
 use shop_proto::{
     common::v1::Money,
     payments::v1::{self as pb, FailureReason, PaymentStatus},
@@ -113,6 +117,33 @@ mesh_tests! {
         let reused = payments(&mesh).await.charge(bearer(charge("k-busy", GOOD_CARD, 9_999), &service)).await.unwrap_err();
         assert_eq!(reused.code(), Code::InvalidArgument);
         assert_eq!(shop_runtime::grpc::status::field_violations(&reused)[0].field, "idempotency_key");
+    }
+
+    async fn a_charge_runs_to_its_end_when_its_caller_gives_up(mesh) {
+        let service = mesh.service_token().await;
+        // The charge waits on the database past its caller's deadline, and
+        // the server drops the request. Half done, it would leave the charge
+        // claimed with nobody to finish it.
+        let lock = mesh.lock_payments_for_writes().await;
+        let mut request = bearer(charge("k-gave-up", GOOD_CARD, 1999), &service);
+        request.set_timeout(Duration::from_millis(300));
+        let gave_up = payments(&mesh).await.charge(request).await.unwrap_err();
+        // (tonic's own client reports its timeout as CANCELLED.)
+        assert!(matches!(gave_up.code(), Code::DeadlineExceeded | Code::Cancelled), "{gave_up:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        lock.release().await;
+
+        let list = || async {
+            let request = bearer(pb::ListPaymentsRequest { order_id: "order-of-k-gave-up".into() }, &service);
+            payments(&mesh).await.list_payments(request).await.unwrap().into_inner().payments
+        };
+        let recorded = eventually(Duration::from_secs(5), || async {
+            list().await.iter().any(|p| p.status() == PaymentStatus::Succeeded)
+        }).await;
+        assert!(recorded, "the charge went on to the end: {:?}", list().await);
+        let retry = payments(&mesh).await.charge(bearer(charge("k-gave-up", GOOD_CARD, 1999), &service)).await.unwrap().into_inner().payment.unwrap();
+        let listed = list().await;
+        assert_eq!((listed.len(), retry.id.as_str(), retry.status()), (1, listed[0].id.as_str(), PaymentStatus::Succeeded), "the retry finds it");
     }
 
     async fn refunds_are_full_idempotent_and_only_for_succeeded_charges(mesh) {

@@ -12,6 +12,7 @@ use shop_orders::{
     saga::new_event,
     store::{self, AddressRow, LineRow, OrderRow},
 };
+use shop_payments::store::{self as payment_store, PaymentRow};
 use shop_proto::{
     cart::v1::GetCartRequest,
     common::v1::Money,
@@ -130,6 +131,17 @@ async fn crashed_order(mesh: &TestMesh, account: &Account, product: &Product, qu
     id
 }
 
+/// What the saga had done at products before the crash: the stock held.
+async fn reserve(mesh: &TestMesh, order_id: &str, product: &Product, quantity: i32, ttl_seconds: i32) {
+    let service = mesh.service_token().await;
+    let hold = ReserveStockRequest {
+        order_id: order_id.into(),
+        items: vec![ReservationItem { product_id: product.id.clone(), quantity }],
+        ttl_seconds,
+    };
+    mesh.products().reserve_stock(bearer(hold, &service)).await.unwrap();
+}
+
 /// What the saga had done at products and payments before the crash.
 async fn reserve_and_charge(
     mesh: &TestMesh,
@@ -139,13 +151,8 @@ async fn reserve_and_charge(
     quantity: i32,
     ttl_seconds: i32,
 ) {
+    reserve(mesh, order_id, product, quantity, ttl_seconds).await;
     let service = mesh.service_token().await;
-    let hold = ReserveStockRequest {
-        order_id: order_id.into(),
-        items: vec![ReservationItem { product_id: product.id.clone(), quantity }],
-        ttl_seconds,
-    };
-    mesh.products().reserve_stock(bearer(hold, &service)).await.unwrap();
     let charge = ChargeRequest {
         order_id: order_id.into(),
         user_id: account.id.clone(),
@@ -155,6 +162,37 @@ async fn reserve_and_charge(
     };
     let paid = mesh.payments().await.charge(bearer(charge, &service)).await.unwrap().into_inner().payment.unwrap();
     assert_eq!(paid.status(), PaymentStatus::Succeeded);
+}
+
+/// What a charge attempt leaves at payments when it stops between claiming
+/// the charge and recording the processor's answer (its process died, or its
+/// database went away): a pending charge, claimed for one claim period
+/// (`CHARGE_CLAIM_SECS`, the test mesh's [`integration_tests::CHARGE_CLAIM`]).
+async fn claimed_charge(mesh: &TestMesh, account: &Account, order_id: &str, amount_minor: i64) {
+    let state = mesh.payments_state().await;
+    let now = shop_runtime::time::now();
+    let row = PaymentRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        order_id: order_id.into(),
+        user_id: account.id.clone(),
+        idempotency_key: format!("order-{order_id}"),
+        amount_minor,
+        currency: "USD".into(),
+        status: "pending".into(),
+        failure_reason: None,
+        failure_message: String::new(),
+        card_brand: "visa".into(),
+        card_last4: "4242".into(),
+        attempts: 0,
+        claimed_until: None,
+        refund_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut conn = state.db.conn().await.unwrap();
+    payment_store::insert(&mut conn, &row).await.unwrap();
+    let claimed = payment_store::claim(&mut conn, &row.id, now, now + state.charge_claim).await.unwrap();
+    assert_eq!(claimed, Some(1));
 }
 
 mesh_tests! {
@@ -238,6 +276,25 @@ mesh_tests! {
         let stock = mesh.stock_of(&gpu).await;
         assert_eq!((stock.stock_on_hand, stock.stock_reserved), (6, 0), "both sales committed");
         assert!(eventually(RECOVERY, || async { cart_items(&mesh, &ada).await == 0 }).await, "and the cart cleared");
+    }
+
+    async fn a_charge_attempt_that_never_recorded_its_answer_holds_the_order_only_for_its_claim(mesh) {
+        let (ada, gpu) = setup(&mesh, 5, 1).await;
+        mesh.stop_orders().await;
+        let id = crashed_order(&mesh, &ada, &gpu, 1, Step::Charging).await;
+        reserve(&mesh, &id, &gpu, 1, 600).await;
+        claimed_charge(&mesh, &ada, &id, 50_000).await;
+        mesh.restart_orders().await;
+
+        // Recovery cannot void the charge while the attempt's claim holds it;
+        // once it runs out, the order ends within a lease, not a fixed 30 s.
+        let settled = settles(&mesh, &ada, &id).await;
+        assert_eq!(settled.status(), OrderStatus::Cancelled);
+        assert_eq!(settled.status_reason, "payment did not complete; nothing was charged");
+        let payments: Vec<_> = payments_of(&mesh, &id).await.iter().map(Payment::status).collect();
+        assert_eq!(payments, [PaymentStatus::Voided], "nothing was charged, and nothing can be now");
+        let stock = mesh.stock_of(&gpu).await;
+        assert_eq!((stock.stock_on_hand, stock.stock_reserved), (5, 0), "the stock is back");
     }
 
     async fn a_hold_that_expired_before_the_commit_is_refunded(mesh) {

@@ -1,12 +1,13 @@
 //! Charging and refunding. A charge is recorded before the processor is
 //! asked, under its idempotency key; one attempt at a time may claim it; the
 //! answer is recorded once. So the same key never charges twice, however
-//! many retries arrive and however they interleave.
+//! many retries arrive and however they interleave. A charge, once asked
+//! for, runs to its end in a task of its own, whatever becomes of the request.
 
 use std::time::{Duration, Instant};
 
-use chrono::TimeDelta;
 use shop_runtime::{card::CheckedCard, db::is_unique_violation, grpc::deadline, time, validation::FieldViolation};
+use tracing::Instrument;
 
 use crate::{
     AppState,
@@ -15,18 +16,28 @@ use crate::{
     store::{self, PaymentRow},
 };
 
-/// How long one processor attempt may hold a payment.
-const CLAIM: TimeDelta = TimeDelta::seconds(30);
 /// How long a repeat waits for an attempt in progress, at most.
 const WAIT_FOR_ATTEMPT: Duration = Duration::from_secs(10);
 
 /// Charges a card once per idempotency key; returns the payment, SUCCEEDED or DECLINED.
+///
+/// The work is detached from the request: if the caller's deadline passed
+/// (the server then drops the request) between the claim and the recorded
+/// answer, the charge would stay claimed, and its order PENDING, for a whole
+/// claim period. Waiting for another attempt still ends with the caller's deadline.
 pub async fn charge(state: &AppState, charge: NewCharge) -> Result<PaymentRow, Error> {
+    let wait = deadline::remaining().unwrap_or(WAIT_FOR_ATTEMPT).min(WAIT_FOR_ATTEMPT);
+    let state = state.clone();
+    let task = tokio::spawn(async move { charge_to_end(&state, charge, wait).await }.in_current_span());
+    task.await.map_err(|failed| Error::Internal(format!("the charge task failed: {failed}")))?
+}
+
+async fn charge_to_end(state: &AppState, charge: NewCharge, wait: Duration) -> Result<PaymentRow, Error> {
     let payment = record_intent(state, &charge.terms, Some(&charge.card)).await?;
     if payment.status != "pending" {
         return Ok(payment);
     }
-    let Some(attempt) = claim_or_wait(state, &payment).await? else {
+    let Some(attempt) = claim_or_wait(state, &payment, wait).await? else {
         // Settled by the attempt we waited for.
         return find(state, &payment.id).await;
     };
@@ -119,18 +130,17 @@ async fn record_intent(
     }
 }
 
-/// Claims the next attempt, or waits while another attempt holds the claim.
+/// Claims the next attempt, or waits (up to `wait`) while another attempt holds the claim.
 /// `None`: the payment was settled meanwhile.
-async fn claim_or_wait(state: &AppState, payment: &PaymentRow) -> Result<Option<i32>, Error> {
-    let budget = deadline::remaining().unwrap_or(WAIT_FOR_ATTEMPT).min(WAIT_FOR_ATTEMPT);
-    let give_up = Instant::now() + budget.saturating_sub(Duration::from_millis(100));
+async fn claim_or_wait(state: &AppState, payment: &PaymentRow, wait: Duration) -> Result<Option<i32>, Error> {
+    let give_up = Instant::now() + wait.saturating_sub(Duration::from_millis(100));
     let mut current = payment.clone();
     loop {
         // Only try to claim when nobody seems to hold it: waiting is reads only.
         let now = time::now();
         let mut conn = state.db.conn().await?;
         if current.claimed_until.is_none_or(|until| until < now)
-            && let Some(attempt) = store::claim(&mut conn, &payment.id, now, now + CLAIM).await?
+            && let Some(attempt) = store::claim(&mut conn, &payment.id, now, now + state.charge_claim).await?
         {
             return Ok(Some(attempt));
         }

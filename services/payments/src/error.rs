@@ -27,6 +27,9 @@ pub enum Error {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A bug: the charge's task panicked.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<diesel::result::Error> for Error {
@@ -50,6 +53,7 @@ impl From<Error> for Status {
             Error::ProcessorUnavailable | Error::InProgress => Status::unavailable(error.to_string()),
             Error::Auth(auth) => auth.into(),
             Error::Db(db) => status::database(&db),
+            Error::Internal(_) => status::internal(&error),
         }
     }
 }

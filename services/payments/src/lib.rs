@@ -46,6 +46,8 @@ pub struct AppState {
     pub verifier: TokenVerifier,
     /// Processor answers and refunds, by result.
     pub results: LabelledCounter,
+    /// How long one processor attempt holds a charge.
+    pub charge_claim: chrono::TimeDelta,
 }
 
 impl AppState {
@@ -54,7 +56,8 @@ impl AppState {
         let verifier = config.auth.verifier().context("loading the token verification key")?;
         let db = Db::connect(&config.database).await.context("opening the database")?;
         db.migrate(&MIGRATIONS).await.context("migrating the database")?;
-        Ok(Self { db, verifier, results: LabelledCounter::new("result") })
+        let charge_claim = chrono::TimeDelta::from_std(config.charge_claim()).context("CHARGE_CLAIM_SECS")?;
+        Ok(Self { db, verifier, results: LabelledCounter::new("result"), charge_claim })
     }
 }
 

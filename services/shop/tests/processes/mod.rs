@@ -24,6 +24,9 @@ pub const RECOVERY_INTERVAL: Duration = Duration::from_millis(500);
 pub const REQUEST_DEADLINE: Duration = Duration::from_millis(2500);
 /// Each gRPC call's own limit.
 pub const CALL_TIMEOUT: Duration = Duration::from_millis(1500);
+/// How long a charge attempt that never recorded its answer holds the charge
+/// (at most the lease, so recovery finishes its order within one).
+pub const CHARGE_CLAIM: Duration = Duration::from_secs(2);
 
 /// The components, in the order they start.
 pub const COMPONENTS: [&str; 6] = ["users", "products", "cart", "payments", "orders", "edge"];
@@ -224,7 +227,9 @@ fn environment(
         ]),
         "products" => env.extend([("GRPC_LISTEN_ADDR", listen), ("RESERVATION_SWEEP_MS", "500".to_owned())]),
         "cart" => env.extend([("GRPC_LISTEN_ADDR", listen), ("PRODUCTS_URL", url("products"))]),
-        "payments" => env.push(("GRPC_LISTEN_ADDR", listen)),
+        "payments" => {
+            env.extend([("GRPC_LISTEN_ADDR", listen), ("CHARGE_CLAIM_SECS", CHARGE_CLAIM.as_secs().to_string())])
+        }
         "orders" => {
             env.extend([
                 ("GRPC_LISTEN_ADDR", listen),
