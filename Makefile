@@ -2,7 +2,7 @@
 
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run run-dev test test-postgres test-deploy chaos rest-contract ci fmt lint graphql-schema proto-lint build \
+.PHONY: run run-dev test test-postgres test-deploy chaos bench rest-contract ci fmt lint graphql-schema proto-lint build \
 	image compose-up compose-config k8s-secrets k8s-render k8s-validate vendor-assets
 
 run:            ## start the whole mesh (release build)
@@ -19,6 +19,10 @@ test-postgres:  ## every test, on SQLite and on PostgreSQL ($(PG_URL))
 
 chaos:          ## the fault matrix, a longer profile than CI's (5 rounds, 8 customers; SQLite, and PostgreSQL at $(PG_URL))
 	SHOP_TEST_POSTGRES_URL=$(PG_URL) CHAOS_ROUNDS=5 CHAOS_CUSTOMERS=8 cargo test -p shop --test chaos -- --nocapture --test-threads 1
+
+bench:          ## the standard load profile on a mesh of its own (release build, SQLite): one table, ratios, CPU per operation, RSS
+	cargo build --release --bins
+	target/release/shop-loadgen bench
 
 rest-contract:  ## schemathesis against the REST API, longer than CI's run, on SQLite and PostgreSQL at $(PG_URL) (tools as for test-deploy)
 	bash .ci/deploy-tools

@@ -1,0 +1,132 @@
+//! What every virtual user shares: the catalog it browses, the products it
+//! buys and the products service's gRPC endpoint, found (or made) once per
+//! process before the first attack.
+
+use std::sync::OnceLock;
+
+use anyhow::{Context as _, bail};
+use goose::goose::TransactionError;
+use serde_json::{Value, json};
+use tonic::transport::Endpoint;
+
+use crate::ScenarioKind;
+
+/// Where the mesh is, beyond the edge.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TargetArgs {
+    /// The products service, for the gRPC floor.
+    #[arg(long, env = "PRODUCTS_URL", default_value = "http://127.0.0.1:50052")]
+    pub products_url: String,
+
+    /// An admin's email. With it, cart and checkout buy products made for the
+    /// run with plenty of stock; without, they buy in-stock catalog products,
+    /// and a long run may sell them out.
+    #[arg(long, env = "SHOP_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+
+    /// That admin's password.
+    #[arg(long, env = "SHOP_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+}
+
+/// The shared, read-only view of the mesh under load.
+#[derive(Debug)]
+pub struct Target {
+    /// Products on the first catalog pages (for product detail).
+    pub browsable: Vec<String>,
+    /// Products that carts hold and orders buy.
+    pub buyable: Vec<String>,
+    /// The products service.
+    pub products_endpoint: Endpoint,
+    /// Tells this run's customers apart from an earlier run's.
+    pub run_id: String,
+}
+
+static TARGET: OnceLock<Target> = OnceLock::new();
+
+/// The prepared target; scenarios run only after [`prepare`].
+pub fn target() -> Result<&'static Target, Box<TransactionError>> {
+    TARGET.get().ok_or_else(|| Box::new(TransactionError::Custom("the target was not prepared".into())))
+}
+
+/// Finds (or makes) what `scenario` needs, once per process.
+pub async fn prepare(host: &str, args: &TargetArgs, scenario: ScenarioKind) -> anyhow::Result<()> {
+    if TARGET.get().is_some() {
+        return Ok(());
+    }
+    let http = reqwest::Client::new();
+    let page: Value = http
+        .get(format!("{host}/api/v1/products?page_size=50&in_stock_only=true"))
+        .send()
+        .await
+        .with_context(|| format!("reaching the edge at {host}"))?
+        .error_for_status()?
+        .json()
+        .await?;
+    let browsable = ids(&page["items"]);
+    let currency = page["items"][0]["price"]["currency"].as_str().unwrap_or("USD");
+    let buyable = match (&args.admin_email, &args.admin_password) {
+        (Some(email), Some(password)) => stocked_products(&http, host, (email, password), currency).await?,
+        _ => browsable.iter().take(8).cloned().collect(),
+    };
+    if browsable.is_empty() && scenario.browses() {
+        bail!("the catalog is empty: seed it (the launcher does by default) or create products first");
+    }
+    if buyable.is_empty() && scenario.buys() {
+        bail!("nothing in stock to buy: pass --admin-email and --admin-password, or add stock");
+    }
+    let products_endpoint = Endpoint::from_shared(args.products_url.clone())
+        .with_context(|| format!("--products-url {}", args.products_url))?
+        .tcp_nodelay(true);
+    let run_id = uuid::Uuid::now_v7().simple().to_string();
+    let _ = TARGET.set(Target { browsable, buyable, products_endpoint, run_id });
+    Ok(())
+}
+
+/// Eight products with a million units each, made by the admin for this run.
+async fn stocked_products(
+    http: &reqwest::Client,
+    host: &str,
+    (email, password): (&str, &str),
+    currency: &str,
+) -> anyhow::Result<Vec<String>> {
+    let signed_in: Value = http
+        .post(format!("{host}/api/v1/users/login"))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await?
+        .error_for_status()
+        .context("signing in as the admin")?
+        .json()
+        .await?;
+    let token = signed_in["access_token"].as_str().context("the login answer has no access_token")?;
+    let run = uuid::Uuid::now_v7().simple().to_string();
+    let mut made = Vec::new();
+    for i in 0..8 {
+        let product = json!({
+            "sku": format!("LOADGEN-{}-{i}", &run[..12]),
+            "name": format!("Load test item {i}"),
+            "description": "Made by shop-loadgen for a load run.",
+            "price": { "amount_minor": 1_000 + i * 100, "currency": currency },
+            "category": "Load test",
+            "image_url": "",
+            "stock": 1_000_000,
+        });
+        let created: Value = http
+            .post(format!("{host}/api/v1/products"))
+            .bearer_auth(token)
+            .json(&product)
+            .send()
+            .await?
+            .error_for_status()
+            .context("creating a product to buy")?
+            .json()
+            .await?;
+        made.push(created["id"].as_str().context("the created product has no id")?.to_owned());
+    }
+    Ok(made)
+}
+
+fn ids(items: &Value) -> Vec<String> {
+    items.as_array().into_iter().flatten().filter_map(|item| item["id"].as_str().map(str::to_owned)).collect()
+}

@@ -1,0 +1,25 @@
+//! The load generator's smoke run: the bench's whole profile, one second a
+//! step, against a mesh the bench starts from this build's `shop` launcher.
+//! Every request must succeed; the figures are not judged here (`make bench`
+//! prints them from a release build).
+
+#![allow(clippy::unwrap_used)]
+
+use shop_loadgen::bench::{self, BenchArgs};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bench_profile_runs_against_a_fresh_mesh_without_a_failed_request() {
+    let out = tempfile::tempdir().unwrap();
+    let args = BenchArgs {
+        shop: env!("CARGO_BIN_EXE_shop").into(),
+        seconds: 1,
+        // Below the ephemeral range, away from the launcher tests' ports.
+        port: 23080,
+        out: out.path().into(),
+    };
+    let report = bench::run(args).await.unwrap();
+    assert!(report.requests > 100, "the profile sent requests: {report:?}");
+    assert_eq!(report.failures, 0, "no request failed: {report:?}");
+    assert!(out.path().join("bench.json").exists(), "the figures were written for machines");
+    assert!(out.path().join("checkout-32.html").exists(), "each step has its HTML report");
+}
