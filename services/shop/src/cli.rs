@@ -118,4 +118,31 @@ pub struct UpArgs {
     /// Colours in the components' logs.
     #[arg(long, env = "LOG_COLOR", value_enum, default_value_t = shop_runtime::config::LogColor::Auto)]
     pub log_color: shop_runtime::config::LogColor,
+
+    #[command(flatten)]
+    pub allocator: AllocatorTuning,
+}
+
+/// How the components' allocator (mimalloc) gives memory back, passed to
+/// each component as mimalloc's own variables. The defaults keep resident
+/// memory near glibc's at a few percent of mimalloc's speed-up.
+#[derive(Clone, Debug, clap::Args)]
+pub struct AllocatorTuning {
+    /// Milliseconds before freed memory goes back to the system (mimalloc's default: 10).
+    #[arg(long = "mimalloc-purge-delay", env = "MIMALLOC_PURGE_DELAY", default_value_t = 0)]
+    pub purge_delay_ms: u64,
+
+    /// Whether whole arenas are committed up front (1) or page by page (0).
+    #[arg(long = "mimalloc-arena-eager-commit", env = "MIMALLOC_ARENA_EAGER_COMMIT", default_value_t = 0)]
+    pub arena_eager_commit: u8,
+}
+
+impl AllocatorTuning {
+    /// The settings as mimalloc reads them.
+    pub fn env(&self) -> [(&'static str, String); 2] {
+        [
+            ("MIMALLOC_PURGE_DELAY", self.purge_delay_ms.to_string()),
+            ("MIMALLOC_ARENA_EAGER_COMMIT", self.arena_eager_commit.to_string()),
+        ]
+    }
 }

@@ -15,6 +15,8 @@ use anyhow::{Context as _, bail};
 use command_fds::{CommandFdExt, FdMapping};
 use nix::{sys::signal, unistd::Pid};
 use shop_runtime::config::LogColor;
+
+use crate::cli::AllocatorTuning;
 use tokio::{
     io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader},
     net::TcpStream,
@@ -45,6 +47,7 @@ struct Running {
 pub struct Supervisor {
     exe: PathBuf,
     log_color: &'static str,
+    allocator: [(&'static str, String); 2],
     running: Vec<Running>,
     exits_tx: mpsc::UnboundedSender<(&'static str, std::io::Result<ExitStatus>)>,
     exits: mpsc::UnboundedReceiver<(&'static str, std::io::Result<ExitStatus>)>,
@@ -62,14 +65,15 @@ const FIRST_HANDED_FD: i32 = 3;
 impl Supervisor {
     /// A supervisor that starts children from `exe`. Children write into a
     /// pipe, so `auto` colour is decided by the launcher's own output.
-    pub fn new(exe: PathBuf, log_color: LogColor) -> Self {
+    pub fn new(exe: PathBuf, log_color: LogColor, allocator: &AllocatorTuning) -> Self {
         let colored = match log_color {
             LogColor::Auto => std::io::IsTerminal::is_terminal(&std::io::stdout()),
             LogColor::Always => true,
             LogColor::Never => false,
         };
         let (exits_tx, exits) = mpsc::unbounded_channel();
-        Self { exe, log_color: if colored { "always" } else { "never" }, running: Vec::new(), exits_tx, exits }
+        let log_color = if colored { "always" } else { "never" };
+        Self { exe, log_color, allocator: allocator.env(), running: Vec::new(), exits_tx, exits }
     }
 
     /// Starts `shop serve <name>` with `env` on top of this process's
@@ -93,6 +97,7 @@ impl Supervisor {
         let mut child = command
             .args(["serve", name])
             .envs(env)
+            .envs(self.allocator.clone())
             .env("LISTEN_FDS", names.len().to_string())
             .env("LISTEN_FDNAMES", names.join(":"))
             .env(LAUNCHER_PID_ENV, std::process::id().to_string())
