@@ -15,7 +15,7 @@ use shop_proto::{
         ReserveStockRequest,
     },
 };
-use shop_runtime::{card::CheckedCard, db::DbConn, grpc::status::precondition_violations, time};
+use shop_runtime::{card::CheckedCard, grpc::status::precondition_violations, time};
 use tokio_util::task::AbortOnDropHandle;
 use tonic::Code;
 use tracing::Instrument;
@@ -295,10 +295,13 @@ impl Saga {
             Ok(())
         })
         .await?;
+        drop(conn);
         if let Some((to, _)) = event {
             self.state.status_changes.inc(to.as_str());
         }
-        *order = reload(&mut conn, &order.id).await?;
+        // The fenced write succeeded, so the row is this plus the changes:
+        // no read back (the heartbeat's lease renewals do not matter here).
+        changes.apply_to(order);
         // Watchers want status changes; callers waiting to join want every step.
         self.state.events.notify(&order.id);
         Ok(())
@@ -382,10 +385,6 @@ fn renew(until: chrono::NaiveDateTime) -> OrderChanges {
 
 fn release() -> OrderChanges {
     OrderChanges { lease_owner: Some(None), lease_until: Some(None), ..Default::default() }
-}
-
-async fn reload(conn: &mut DbConn, id: &str) -> Result<OrderRow, Error> {
-    store::find(conn, id).await?.ok_or(Error::NotFound)
 }
 
 /// "insufficient stock: GPU-4090 (GeForce RTX 4090): requested 3, available 1; ..."

@@ -103,6 +103,21 @@ pub struct OrderChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
+impl OrderChanges {
+    /// Makes `row` what the database holds once these changes are written,
+    /// so that a writer need not read the row back.
+    pub fn apply_to(self, row: &mut OrderRow) {
+        let Self { status, status_reason, step, payment_id, lease_owner, lease_until, updated_at } = self;
+        row.status = status.unwrap_or(std::mem::take(&mut row.status));
+        row.status_reason = status_reason.unwrap_or(std::mem::take(&mut row.status_reason));
+        row.step = step.unwrap_or(std::mem::take(&mut row.step));
+        row.payment_id = payment_id.unwrap_or(row.payment_id.take());
+        row.lease_owner = lease_owner.unwrap_or(row.lease_owner.take());
+        row.lease_until = lease_until.unwrap_or(row.lease_until);
+        row.updated_at = updated_at.unwrap_or(row.updated_at);
+    }
+}
+
 /// Adds an order, its address and its lines; a repeated (user, key) fails
 /// with a unique violation.
 pub async fn insert_order(
