@@ -141,7 +141,8 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     bound.reverse();
 
     let shutdown = Shutdown::on_signals();
-    let mut supervisor = Supervisor::new(std::env::current_exe().context("locating the shop binary")?, args.log_color, &args.allocator);
+    let mut supervisor =
+        Supervisor::new(std::env::current_exe().context("locating the shop binary")?, args.log_color, &args.allocator);
     let started = async {
         for (child, sockets) in children.into_iter().zip(bound) {
             supervisor.spawn(child.name, child.env, sockets)?;
