@@ -150,7 +150,6 @@ fn configuration(host: &str, users: usize, seconds: u64, report: &std::path::Pat
     configuration.no_print_metrics = true;
     configuration.quiet = 1;
     configuration.no_telnet = true;
-    configuration.no_websocket = true;
     configuration
 }
 
