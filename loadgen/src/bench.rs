@@ -149,6 +149,7 @@ fn configuration(host: &str, users: usize, seconds: u64, report: &std::path::Pat
     configuration.report_file = vec![report.display().to_string()];
     configuration.no_print_metrics = true;
     configuration.quiet = 1;
+    // Goose's defaults (`attack`'s NoTelnet) do not reach a configuration built here.
     configuration.no_telnet = true;
     configuration
 }

@@ -1,8 +1,6 @@
 //! What /proc says about the mesh's processes: who they are, the CPU time
 //! they used and the memory they hold.
 
-use std::path::Path;
-
 use anyhow::Context as _;
 
 /// One component's process.
@@ -47,7 +45,7 @@ pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
 
 /// Resident memory of `pid`, MiB.
 pub fn rss_mib(pid: u32) -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("status"))?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let kib: f64 = status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))

@@ -65,8 +65,9 @@ pub async fn prepare(host: &str, args: &TargetArgs, scenario: ScenarioKind) -> a
         .await?;
     let browsable = ids(&page["items"]);
     let currency = page["items"][0]["price"]["currency"].as_str().unwrap_or("USD");
+    let run_id = uuid::Uuid::now_v7().simple().to_string();
     let buyable = match (&args.admin_email, &args.admin_password) {
-        (Some(email), Some(password)) => stocked_products(&http, host, (email, password), currency).await?,
+        (Some(email), Some(password)) => stocked_products(&http, host, (email, password), currency, &run_id).await?,
         _ => browsable.iter().take(8).cloned().collect(),
     };
     if browsable.is_empty() && scenario.browses() {
@@ -78,7 +79,6 @@ pub async fn prepare(host: &str, args: &TargetArgs, scenario: ScenarioKind) -> a
     let products_endpoint = Endpoint::from_shared(args.products_url.clone())
         .with_context(|| format!("--products-url {}", args.products_url))?
         .tcp_nodelay(true);
-    let run_id = uuid::Uuid::now_v7().simple().to_string();
     let _ = TARGET.set(Target { browsable, buyable, products_endpoint, run_id });
     Ok(())
 }
@@ -89,22 +89,17 @@ async fn stocked_products(
     host: &str,
     (email, password): (&str, &str),
     currency: &str,
+    run_id: &str,
 ) -> anyhow::Result<Vec<String>> {
-    let signed_in: Value = http
-        .post(format!("{host}/api/v1/users/login"))
-        .json(&json!({ "email": email, "password": password }))
-        .send()
-        .await?
-        .error_for_status()
-        .context("signing in as the admin")?
-        .json()
-        .await?;
+    let login = json!({ "email": email, "password": password });
+    let signed_in = post_json(http, &format!("{host}/api/v1/users/login"), None, &login)
+        .await
+        .context("signing in as the admin")?;
     let token = signed_in["access_token"].as_str().context("the login answer has no access_token")?;
-    let run = uuid::Uuid::now_v7().simple().to_string();
     let mut made = Vec::new();
     for i in 0..8 {
         let product = json!({
-            "sku": format!("LOADGEN-{}-{i}", &run[..12]),
+            "sku": format!("LOADGEN-{}-{i}", &run_id[..12]),
             "name": format!("Load test item {i}"),
             "description": "Made by shop-loadgen for a load run.",
             "price": { "amount_minor": 1_000 + i * 100, "currency": currency },
@@ -112,19 +107,22 @@ async fn stocked_products(
             "image_url": "",
             "stock": 1_000_000,
         });
-        let created: Value = http
-            .post(format!("{host}/api/v1/products"))
-            .bearer_auth(token)
-            .json(&product)
-            .send()
-            .await?
-            .error_for_status()
-            .context("creating a product to buy")?
-            .json()
-            .await?;
+        let created = post_json(http, &format!("{host}/api/v1/products"), Some(token), &product)
+            .await
+            .context("creating a product to buy")?;
         made.push(created["id"].as_str().context("the created product has no id")?.to_owned());
     }
     Ok(made)
+}
+
+/// POSTs `body` (as the holder of `token`, if any) and returns the JSON of a
+/// successful answer.
+pub async fn post_json(http: &reqwest::Client, url: &str, token: Option<&str>, body: &Value) -> anyhow::Result<Value> {
+    let mut request = http.post(url).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    Ok(request.send().await?.error_for_status()?.json().await?)
 }
 
 fn ids(items: &Value) -> Vec<String> {

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::{
     http::{Call, json_of},
-    setup::target,
+    setup::{post_json, target},
 };
 
 /// Access tokens of the customers signed up so far, by virtual user.
@@ -49,8 +49,7 @@ pub async fn sign_up_ahead(host: &str, count: usize) -> anyhow::Result<()> {
         let (http, url) = (http.clone(), format!("{host}/api/v1/users/register"));
         let account = json!({ "email": email(&run_id, index), "password": PASSWORD, "name": "Load Test" });
         signing_up.spawn(async move {
-            let answer: serde_json::Value =
-                http.post(url).json(&account).send().await?.error_for_status()?.json().await?;
+            let answer = post_json(&http, &url, None, &account).await?;
             let token = answer["access_token"].as_str().map(str::to_owned);
             anyhow::Ok((index, token.ok_or_else(|| anyhow::anyhow!("no access_token in {answer}"))?))
         });
