@@ -15,6 +15,7 @@ mod checkout_concurrency;
 mod deadlines;
 mod edge_platform;
 mod health;
+mod hop_latency;
 mod live_status;
 mod metrics;
 mod payments;
