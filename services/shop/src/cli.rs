@@ -103,6 +103,17 @@ pub struct UpArgs {
     #[arg(long, env = "SHOP_PAYMENTS_PORT", default_value_t = 50055)]
     pub payments_port: u16,
 
+    /// A PostgreSQL server for the services' databases instead of SQLite
+    /// files in the data dir: a URL naming any database on it the user may
+    /// connect to (postgres://postgres@127.0.0.1:5432/postgres). Each service
+    /// uses the database `<prefix><service>`, created when missing.
+    #[arg(long, env = "SHOP_POSTGRES_URL", hide_env_values = true)]
+    pub postgres_url: Option<shop_runtime::Secret>,
+
+    /// What the services' PostgreSQL databases are named with.
+    #[arg(long, env = "SHOP_POSTGRES_DATABASE_PREFIX", default_value = "shop_")]
+    pub postgres_database_prefix: String,
+
     /// Do not seed the demo catalog into an empty products database.
     #[arg(long, env = "SHOP_NO_DEMO_CATALOG")]
     pub no_demo_catalog: bool,

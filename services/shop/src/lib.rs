@@ -3,6 +3,7 @@
 //! data dir. The same binary runs a single component with `shop serve <name>`.
 
 pub mod cli;
+mod databases;
 mod probe;
 mod secrets;
 mod supervisor;

@@ -12,6 +12,7 @@ use shop_runtime::{Shutdown, listen};
 
 use crate::{
     cli::UpArgs,
+    databases::Databases,
     secrets::{self, AdminPassword},
     supervisor::{Readiness, Supervisor},
 };
@@ -52,11 +53,11 @@ impl Service {
     }
 
     /// A child serving this service, with the settings every service takes.
-    fn child(&self, data_dir: &Path, public_key: &Path, mut env: Vec<(&'static str, String)>) -> Child {
+    fn child(&self, databases: &Databases, public_key: &Path, mut env: Vec<(&'static str, String)>) -> Child {
         env.extend([
             ("GRPC_LISTEN_ADDR", self.grpc.to_string()),
             ("ADMIN_LISTEN_ADDR", self.admin.to_string()),
-            ("DATABASE_URL", format!("sqlite://{}", data_dir.join(format!("{}.db", self.name)).display())),
+            ("DATABASE_URL", databases.url(self.name)),
             ("JWT_PUBLIC_KEY_FILE", public_key.display().to_string()),
         ]);
         let sockets = vec![(listen::GRPC, self.grpc), (listen::ADMIN, self.admin)];
@@ -71,6 +72,8 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let keys = shop_users::keys::load_or_generate(&data_dir).context("preparing the token signing key pair")?;
     let admin =
         secrets::admin_password(args.admin_password.as_ref(), &data_dir).context("preparing the admin password")?;
+    let databases = Databases::new(&data_dir, args.postgres_url.as_ref(), &args.postgres_database_prefix)?;
+    databases.prepare(&["users", "products", "cart", "orders", "payments"]).await?;
 
     let users = Service::new("users", args.host, args.users_port);
     let products = Service::new("products", args.host, args.products_port);
@@ -83,7 +86,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let orders_secret = secrets::random_secret(32);
     let children = vec![
         users.child(
-            &data_dir,
+            &databases,
             &keys.public,
             vec![
                 ("JWT_PRIVATE_KEY_FILE", keys.private.display().to_string()),
@@ -92,11 +95,11 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
                 ("SERVICE_CLIENTS", format!("orders={}", orders_secret.expose())),
             ],
         ),
-        products.child(&data_dir, &keys.public, vec![("SEED_DEMO_CATALOG", (!args.no_demo_catalog).to_string())]),
-        cart.child(&data_dir, &keys.public, vec![("PRODUCTS_URL", products.url())]),
-        payments.child(&data_dir, &keys.public, vec![]),
+        products.child(&databases, &keys.public, vec![("SEED_DEMO_CATALOG", (!args.no_demo_catalog).to_string())]),
+        cart.child(&databases, &keys.public, vec![("PRODUCTS_URL", products.url())]),
+        payments.child(&databases, &keys.public, vec![]),
         orders.child(
-            &data_dir,
+            &databases,
             &keys.public,
             vec![
                 ("USERS_URL", users.url()),
@@ -153,7 +156,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let outcome = tokio::select! {
         started = started => match started {
             Ok(()) => {
-                print_banner(&data_dir, (edge, edge_admin), &[users, products, cart, orders, payments], &args.admin_email, &admin);
+                print_banner(&databases, (edge, edge_admin), &[users, products, cart, orders, payments], &args.admin_email, &admin);
                 tokio::select! {
                     () = shutdown.wait() => Ok(()),
                     (name, status) = supervisor.next_exit() => Err(anyhow::anyhow!("{name} exited unexpectedly ({status})")),
@@ -169,7 +172,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
 }
 
 fn print_banner(
-    data_dir: &Path,
+    databases: &Databases,
     (edge, edge_admin): (SocketAddr, SocketAddr),
     services: &[Service],
     admin_email: &str,
@@ -194,13 +197,12 @@ fn print_banner(
         })
         .collect();
     println!(
-        "\nshop mesh is up (SQLite data in {data})\n\
+        "\nshop mesh is up ({databases})\n\
          \n  GraphiQL      http://{edge}/graphql\
          \n  REST docs     http://{edge}/api/v1/docs\
          \n  OpenAPI       http://{edge}/api/v1/openapi.json\
          \n  edge metrics  http://{edge_admin}/metrics{grpc}\
          \n  admin         {admin_email} / {password}\
-         \n\nPress Ctrl-C to stop.\n",
-        data = data_dir.display(),
+         \n\nPress Ctrl-C to stop.\n"
     );
 }

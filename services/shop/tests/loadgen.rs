@@ -1,25 +1,33 @@
 //! The load generator's smoke run: the bench's whole profile, one second a
-//! step, against a mesh the bench starts from this build's `shop` launcher.
-//! Every request must succeed; the figures are not judged here (`make bench`
-//! prints them from a release build).
+//! step, against a mesh the bench starts from this build's `shop` launcher,
+//! on SQLite and on PostgreSQL. Every request must succeed; the figures are
+//! not judged here (`make bench` prints them from a release build).
 
 #![allow(clippy::unwrap_used)]
 
 use shop_loadgen::bench::{self, BenchArgs};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_bench_profile_runs_against_a_fresh_mesh_without_a_failed_request() {
+async fn smoke_run(port: u16, postgres: Option<String>) {
     let out = tempfile::tempdir().unwrap();
-    let args = BenchArgs {
-        shop: env!("CARGO_BIN_EXE_shop").into(),
-        seconds: 1,
-        // Below the ephemeral range, away from the launcher tests' ports.
-        port: 23080,
-        out: out.path().into(),
-    };
+    let args =
+        BenchArgs { shop: env!("CARGO_BIN_EXE_shop").into(), seconds: 1, port, out: out.path().into(), postgres };
     let report = bench::run(args).await.unwrap();
     assert!(report.requests > 100, "the profile sent requests: {report:?}");
     assert_eq!(report.failures, 0, "no request failed: {report:?}");
     assert!(out.path().join("bench.json").exists(), "the figures were written for machines");
     assert!(out.path().join("checkout-32.html").exists(), "each step has its HTML report");
+}
+
+// Ports below the ephemeral range, away from the launcher tests' ports.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bench_profile_runs_against_a_fresh_mesh_without_a_failed_request() {
+    smoke_run(23080, None).await;
+}
+
+#[cfg(postgres_tests)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bench_profile_runs_against_a_fresh_mesh_on_postgresql_without_a_failed_request() {
+    let server = std::env::var("SHOP_TEST_POSTGRES_URL").unwrap();
+    smoke_run(23180, Some(server)).await;
 }

@@ -1,6 +1,6 @@
 //! One connection type for both backends, and transactions over it.
 
-use std::future::Future;
+use std::{future::Future, sync::Arc};
 
 use diesel::{SqliteConnection, connection::AnsiTransactionManager, result::Error as DieselError};
 use diesel_async::{
@@ -8,12 +8,19 @@ use diesel_async::{
     sync_connection_wrapper::SyncConnectionWrapper,
 };
 
-use super::spans::SpansGuard;
+use super::{busy, inline::Inline, spans::SpansGuard};
 
-/// The async SQLite connection (diesel's sync connection on blocking threads).
-pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+/// The async SQLite connection: diesel's sync connection, its statements run
+/// where they are awaited (see [`Inline`]).
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, Inline>;
 /// The async PostgreSQL connection.
 pub type PgConn = AsyncPgConnection;
+
+/// One SQLite database's writers, in turn: SQLite takes one writer at a time,
+/// and waiting here is cheap where waiting on its lock would hold a thread.
+pub(crate) type Writers = Arc<tokio::sync::Mutex<()>>;
+/// One writer's turn, until dropped.
+type WritersTurn = tokio::sync::OwnedMutexGuard<()>;
 
 /// A connection checked out of the pool, with the spans its statements are
 /// recorded under until it goes back; derefs to the connection.
@@ -22,6 +29,8 @@ pub struct Pooled<O> {
     // connection is back in the pool for someone else.
     _spans: SpansGuard,
     object: O,
+    /// SQLite's turn for writers; none on PostgreSQL, which locks rows.
+    writers: Option<Writers>,
 }
 
 impl<O> std::fmt::Debug for Pooled<O> {
@@ -31,8 +40,8 @@ impl<O> std::fmt::Debug for Pooled<O> {
 }
 
 impl<O> Pooled<O> {
-    pub(crate) fn new(object: O, spans: SpansGuard) -> Self {
-        Self { _spans: spans, object }
+    pub(crate) fn new(object: O, spans: SpansGuard, writers: Option<Writers>) -> Self {
+        Self { _spans: spans, object, writers }
     }
 }
 
@@ -96,9 +105,10 @@ impl DbConn {
     /// if it returns `Err` or its future is dropped (the pool discards a
     /// connection left inside a transaction). Nested calls use savepoints.
     ///
-    /// On SQLite the outermost transaction is `BEGIN IMMEDIATE`: it takes the
-    /// write lock up front, so concurrent writers queue on the busy timeout
-    /// instead of failing with SQLITE_BUSY when a read would upgrade to a write.
+    /// On SQLite the outermost transaction first waits its turn among this
+    /// database's writers, then is `BEGIN IMMEDIATE`: it takes the write lock
+    /// up front instead of failing with SQLITE_BUSY when a read would upgrade
+    /// to a write.
     pub async fn transaction<R, E, F>(&mut self, body: F) -> Result<R, E>
     where
         F: for<'r> AsyncFnOnce(&'r mut DbConn) -> Result<R, E>
@@ -107,7 +117,7 @@ impl DbConn {
         E: From<DieselError> + Send,
         R: Send,
     {
-        self.begin().await?;
+        let _turn = self.begin().await?;
         match body(&mut *self).await {
             Ok(value) => {
                 self.commit().await?;
@@ -122,25 +132,50 @@ impl DbConn {
         }
     }
 
-    async fn begin(&mut self) -> Result<(), DieselError> {
+    /// Begins a transaction, or a savepoint inside one. On SQLite the
+    /// outermost one first waits for its turn among the database's writers,
+    /// and holds it until the transaction ends: the guard returned.
+    async fn begin(&mut self) -> Result<Option<WritersTurn>, DieselError> {
         match self {
             Self::Sqlite(c) => {
+                let writers = c.writers.clone();
                 let c: &mut SqliteConn = c;
                 let depth = SqliteTm::transaction_manager_status_mut(c).transaction_depth()?;
                 if depth.is_some() {
-                    SqliteTm::begin_transaction(c).await
-                } else {
-                    c.spawn_blocking(|inner| AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE"))
-                        .await
+                    return SqliteTm::begin_transaction(c).await.map(|()| None);
+                }
+                let turn = match writers {
+                    Some(writers) => Some(wait_for_turn(writers).await),
+                    None => None,
+                };
+                let mut backoff = busy::Backoff::default();
+                loop {
+                    let begun = c
+                        .spawn_blocking(|inner| AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE"))
+                        .await;
+                    match backoff.pause_after(&begun) {
+                        Some(pause) => busy::pause(pause).await,
+                        None => return begun.map(|()| turn),
+                    }
                 }
             }
-            Self::Postgres(c) => PgTm::begin_transaction(&mut **c).await,
+            Self::Postgres(c) => PgTm::begin_transaction(&mut **c).await.map(|()| None),
         }
     }
 
     async fn commit(&mut self) -> Result<(), DieselError> {
         match self {
-            Self::Sqlite(c) => SqliteTm::commit_transaction(&mut **c).await,
+            Self::Sqlite(c) => {
+                // A commit refused with SQLITE_BUSY leaves the transaction open: try again.
+                let mut backoff = busy::Backoff::default();
+                loop {
+                    let committed = SqliteTm::commit_transaction(&mut **c).await;
+                    match backoff.pause_after(&committed) {
+                        Some(pause) => busy::pause(pause).await,
+                        None => return committed,
+                    }
+                }
+            }
             Self::Postgres(c) => PgTm::commit_transaction(&mut **c).await,
         }
     }
@@ -151,4 +186,11 @@ impl DbConn {
             Self::Postgres(c) => PgTm::rollback_transaction(&mut **c).await,
         }
     }
+}
+
+/// Waits for the writers' turn. The lock's future is boxed as a plain
+/// `dyn Future`: its borrowed insides would otherwise show in every caller's
+/// future, where rustc cannot prove them Send.
+fn wait_for_turn(writers: Writers) -> std::pin::Pin<Box<dyn Future<Output = WritersTurn> + Send>> {
+    Box::pin(writers.lock_owned())
 }

@@ -33,9 +33,12 @@ impl Db {
     pub async fn migrate(&self, migrations: &Migrations) -> Result<(), DbError> {
         let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
         match self {
-            Db::Sqlite(pool) => {
-                let conn = pool.get().await.map_err(|e| DbError::Unavailable(e.to_string()))?;
-                let mut harness = AsyncMigrationHarness::new(Object::take(conn));
+            Db::Sqlite(pool, _) => {
+                let mut conn = Object::take(pool.get().await.map_err(|e| DbError::Unavailable(e.to_string()))?);
+                // This connection is not going back to the pool: it may wait on the lock.
+                let wait = format!("PRAGMA busy_timeout = {}", super::BUSY_LIMIT.as_millis());
+                diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, &wait).await?;
+                let mut harness = AsyncMigrationHarness::new(conn);
                 let applied = harness.run_pending_migrations((migrations.sqlite)()).map_err(failed)?.len();
                 tracing::info!(applied, backend = "sqlite", "migrations up to date");
             }

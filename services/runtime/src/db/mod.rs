@@ -8,16 +8,22 @@
 //! }
 //! ```
 
+mod busy;
 mod conn;
 mod error;
+mod inline;
 mod metrics;
 mod migrate;
 mod pool;
 mod spans;
 mod url;
 
+pub use busy::{BUSY_LIMIT, is_busy};
+#[doc(hidden)]
+pub use busy::{Backoff, pause};
 pub use conn::{DbConn, PgConn, Pooled, SqliteConn};
 pub use error::{DbError, is_unique_violation};
+pub use inline::Inline;
 pub use metrics::PoolGauges;
 pub use migrate::Migrations;
 pub use pool::{Backend, Db};
@@ -27,14 +33,23 @@ pub use url::DatabaseUrl;
 ///
 /// `$conn` is a `&mut DbConn`; inside the body `$c` is a `&mut` concrete
 /// connection, so each arm type-checks against its own backend. Import
-/// `diesel_async::RunQueryDsl` explicitly where the macro is used.
+/// `diesel_async::RunQueryDsl` explicitly where the macro is used. On SQLite
+/// a body refused because another connection holds the write lock runs
+/// again after a pause (see [`BUSY_LIMIT`]), so it must not consume what it
+/// captures.
 #[macro_export]
 macro_rules! db_run {
     ($conn:expr, |$c:ident| $body:expr) => {{
         match $conn {
             $crate::db::DbConn::Sqlite(pooled) => {
-                let $c: &mut $crate::db::SqliteConn = &mut **pooled;
-                $body
+                let mut backoff = $crate::db::Backoff::default();
+                loop {
+                    let $c: &mut $crate::db::SqliteConn = &mut **pooled;
+                    let result = $body;
+                    let Some(pause) = backoff.pause_after(&result) else { break result };
+                    ::std::mem::drop(result);
+                    $crate::db::pause(pause).await;
+                }
             }
             $crate::db::DbConn::Postgres(pooled) => {
                 let $c: &mut $crate::db::PgConn = &mut **pooled;

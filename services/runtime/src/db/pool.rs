@@ -1,7 +1,5 @@
 //! The connection pool, by backend.
 
-use std::time::Duration;
-
 use diesel::ConnectionError;
 use diesel_async::{
     AsyncConnection, SimpleAsyncConnection,
@@ -11,11 +9,8 @@ use futures::FutureExt;
 
 use tracing::Span;
 
-use super::{DatabaseUrl, DbConn, DbError, PgConn, Pooled, SqliteConn, spans::QuerySpans};
+use super::{BUSY_LIMIT, DatabaseUrl, DbConn, DbError, PgConn, Pooled, SqliteConn, conn::Writers, spans::QuerySpans};
 use crate::config::DatabaseConfig;
-
-/// How long a SQLite writer waits for the write lock before giving up.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Which database engine a pool talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,8 +24,8 @@ pub enum Backend {
 /// A cheap-to-clone connection pool.
 #[derive(Clone)]
 pub enum Db {
-    /// SQLite.
-    Sqlite(Pool<SqliteConn>),
+    /// SQLite, and its writers' turn.
+    Sqlite(Pool<SqliteConn>, Writers),
     /// PostgreSQL.
     Postgres(Pool<PgConn>),
 }
@@ -54,7 +49,7 @@ impl Db {
                 let mut setup = ManagerConfig::<SqliteConn>::default();
                 setup.custom_setup = Box::new(|path| open_sqlite(path.to_owned()).boxed());
                 let manager = AsyncDieselConnectionManager::new_with_config(path.to_string_lossy(), setup);
-                pool(manager, config).map(Db::Sqlite)
+                pool(manager, config).map(|pool| Db::Sqlite(pool, Writers::default()))
             }
             DatabaseUrl::Postgres(url) => {
                 pool(AsyncDieselConnectionManager::<PgConn>::new(url), config).map(Db::Postgres)
@@ -65,7 +60,7 @@ impl Db {
     /// The pool's backend.
     pub fn backend(&self) -> Backend {
         match self {
-            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Sqlite(..) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
     }
@@ -76,15 +71,15 @@ impl Db {
         let (spans, guard) = QuerySpans::under(Span::current(), self.backend()).attach();
         let unavailable = |e: deadpool::managed::PoolError<_>| DbError::Unavailable(e.to_string());
         Ok(match self {
-            Db::Sqlite(pool) => {
+            Db::Sqlite(pool, writers) => {
                 let mut conn = pool.get().await.map_err(unavailable)?;
                 conn.set_instrumentation(spans);
-                DbConn::Sqlite(Pooled::new(conn, guard))
+                DbConn::Sqlite(Pooled::new(conn, guard, Some(writers.clone())))
             }
             Db::Postgres(pool) => {
                 let mut conn = pool.get().await.map_err(unavailable)?;
                 conn.set_instrumentation(spans);
-                DbConn::Postgres(Pooled::new(conn, guard))
+                DbConn::Postgres(Pooled::new(conn, guard, None))
             }
         })
     }
@@ -99,7 +94,7 @@ impl Db {
     /// The pool's size, idle connections and waiters, for metrics.
     pub fn status(&self) -> deadpool::Status {
         match self {
-            Db::Sqlite(pool) => pool.status(),
+            Db::Sqlite(pool, _) => pool.status(),
             Db::Postgres(pool) => pool.status(),
         }
     }
@@ -122,11 +117,14 @@ where
 
 async fn open_sqlite(path: String) -> Result<SqliteConn, ConnectionError> {
     let mut conn = SqliteConn::establish(&path).await?;
-    // The busy timeout first: switching to WAL takes a lock, and without it a
-    // connection opened while another one writes would fail at once.
+    // A busy timeout while switching to WAL, which takes a lock: without it
+    // a connection opened while another one writes would fail at once. Then
+    // none: statements run on the async threads (see `Inline`), where waiting
+    // on a lock would stall other work; `db_run!` waits it out instead.
     let pragmas = format!(
-        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-        SQLITE_BUSY_TIMEOUT.as_millis()
+        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+         PRAGMA busy_timeout = 0;",
+        BUSY_LIMIT.as_millis()
     );
     conn.batch_execute(&pragmas).await.map_err(ConnectionError::CouldntSetupConfiguration)?;
     Ok(conn)

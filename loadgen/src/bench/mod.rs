@@ -11,6 +11,8 @@ use goose::config::GooseConfiguration;
 use serde::Serialize;
 use tokio::process::{Child, Command};
 
+mod postgres;
+
 use crate::{
     ScenarioKind, Summary, TargetArgs, attack,
     procs::{self, Component},
@@ -37,6 +39,12 @@ pub struct BenchArgs {
     /// Where the HTML and JSON reports go.
     #[arg(long, default_value = "target/bench")]
     pub out: PathBuf,
+
+    /// Run the services on this PostgreSQL server instead of SQLite: a URL
+    /// naming any database the user may connect to. The bench creates its
+    /// own databases there and drops them when it ends.
+    #[arg(long, env = "SHOP_BENCH_POSTGRES_URL", hide_env_values = true)]
+    pub postgres: Option<String>,
 }
 
 /// One step of the standard profile.
@@ -86,9 +94,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let data = tempfile::tempdir()?;
     let admin_password = uuid::Uuid::now_v7().simple().to_string();
-    let mut launcher = start_mesh(&args, data.path(), &admin_password)?;
+    let postgres = args.postgres.as_deref().map(postgres::BenchDatabases::new);
+    let mut launcher = start_mesh(&args, data.path(), &admin_password, postgres.as_ref())?;
     let outcome = measure(&args, &launcher, admin_password).await;
     stop(&mut launcher).await;
+    if let Some(postgres) = postgres {
+        postgres.drop_all().await?;
+    }
     outcome
 }
 
@@ -188,10 +200,19 @@ fn print_report(measured: &[Measured], components: &[Component], idle: &[f64], l
     }
 }
 
-fn start_mesh(args: &BenchArgs, data: &std::path::Path, admin_password: &str) -> anyhow::Result<Child> {
+fn start_mesh(
+    args: &BenchArgs,
+    data: &std::path::Path,
+    admin_password: &str,
+    postgres: Option<&postgres::BenchDatabases>,
+) -> anyhow::Result<Child> {
     let port = |offset: u16| (args.port - offset).to_string();
     let log = std::fs::File::create(args.out.join("mesh.log"))?;
-    Command::new(&args.shop)
+    let mut command = Command::new(&args.shop);
+    if let Some(postgres) = postgres {
+        command.env("SHOP_POSTGRES_URL", &postgres.server).env("SHOP_POSTGRES_DATABASE_PREFIX", &postgres.prefix);
+    }
+    command
         .env("SHOP_DATA_DIR", data)
         .env("SHOP_EDGE_PORT", port(0))
         .env("SHOP_USERS_PORT", port(29))
