@@ -32,7 +32,7 @@ pub fn app(state: AppState) -> Router {
     let (limits, metrics) = (state.limits.clone(), state.metrics.clone());
     let router = Router::new()
         .merge(rest::router(&state.limits.catalog_currency))
-        .merge(graphql::router(graphql::schema(state.clone())))
+        .merge(graphql::router(graphql::executor(state.clone())))
         .merge(browser::asset_routes())
         .route("/healthz", get(rest::healthz))
         .route("/readyz", get(rest::readyz))

@@ -6,13 +6,16 @@
 mod batch;
 mod cart;
 mod catalog;
+mod executor;
 mod loader;
 mod observe;
 mod orders;
 mod shape;
 mod users;
 
-use async_graphql::{Context, Data, MergedObject, MergedSubscription, Schema, http::ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql::{
+    Context, Data, Executor as _, MergedObject, MergedSubscription, Schema, http::ALL_WEBSOCKET_PROTOCOLS,
+};
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::{
     Router,
@@ -23,6 +26,8 @@ use axum::{
 };
 
 use tracing::Instrument;
+
+pub use executor::GraphqlExecutor;
 
 use crate::{auth::Caller, config::HttpLimits, error::ApiError, rest::json::ApiJson, state::AppState};
 
@@ -42,9 +47,11 @@ pub struct Subscription(orders::OrdersSubscription);
 pub type ShopSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema with its limits, serving `state`.
-pub fn schema(state: AppState) -> ShopSchema {
+pub fn executor(state: AppState) -> GraphqlExecutor {
     let limits = state.limits.clone();
-    builder(&limits).data(state).finish()
+    let shape =
+        shape::ShapeLimits { max_aliases: limits.graphql_max_aliases, max_root_fields: limits.graphql_max_root_fields };
+    GraphqlExecutor::new(builder(&limits).data(state).finish(), shape)
 }
 
 /// The schema's SDL, as committed in `edge/schema.graphql`.
@@ -53,28 +60,25 @@ pub fn sdl() -> String {
 }
 
 fn builder(limits: &HttpLimits) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
-    let shape =
-        shape::ShapeLimits { max_aliases: limits.graphql_max_aliases, max_root_fields: limits.graphql_max_root_fields };
+    // No extensions: see `executor` for what runs around every request instead.
     let builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .limit_depth(limits.graphql_max_depth)
-        .limit_complexity(limits.graphql_max_complexity)
-        .extension(observe::Observability)
-        .extension(shape);
+        .limit_complexity(limits.graphql_max_complexity);
     if limits.graphql_introspection { builder } else { builder.disable_introspection() }
 }
 
 /// `/graphql`: GET for GraphiQL, POST for queries; `/graphql/ws` for
 /// subscriptions (graphql-transport-ws, and the older graphql-ws).
-pub fn router(schema: ShopSchema) -> Router<AppState> {
+pub fn router(executor: GraphqlExecutor) -> Router<AppState> {
     Router::new()
         .route("/graphql", get(crate::browser::graphiql).post(execute))
         .route("/graphql/ws", get(subscriptions))
-        .layer(axum::Extension(schema))
+        .layer(axum::Extension(executor))
 }
 
 async fn subscriptions(
     State(state): State<AppState>,
-    axum::Extension(schema): axum::Extension<ShopSchema>,
+    axum::Extension(executor): axum::Extension<GraphqlExecutor>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -84,7 +88,7 @@ async fn subscriptions(
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
+            GraphQLWebSocket::new(socket, executor, protocol)
                 .on_connection_init(move |payload| async move { connection_data(&state, &payload) })
                 .serve()
                 .instrument(connection)
@@ -112,7 +116,7 @@ fn connection_data(state: &AppState, payload: &serde_json::Value) -> async_graph
 
 async fn execute(
     State(state): State<AppState>,
-    axum::Extension(schema): axum::Extension<ShopSchema>,
+    axum::Extension(executor): axum::Extension<GraphqlExecutor>,
     headers: HeaderMap,
     // Read like a REST body, so an oversized or malformed request is a
     // problem naming what is wrong (413, or 400 with the field).
@@ -130,9 +134,8 @@ async fn execute(
     for request in batch.iter_mut() {
         request.data.insert(caller.clone());
         request.data.insert(loader::ProductLoader::for_request(state.products.clone()));
-        request.data.insert(observe::OperationName(request.operation_name.clone()));
     }
-    Ok(schema.execute_batch(batch).await.into())
+    Ok(executor.execute_batch(batch).await.into())
 }
 
 /// The request's caller, or why its token was refused.

@@ -4,15 +4,14 @@
 //! times say) and fields at the root of an operation (each one its own call
 //! to a service). Checked right after parsing, before anything runs.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
 use async_graphql::{
-    ErrorExtensionValues, ServerError, ServerResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    ErrorExtensionValues, ServerError, ServerResult,
     parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet},
 };
 
-/// The extension factory to add to the schema.
+/// The limits.
 #[derive(Clone, Copy, Debug)]
 pub struct ShapeLimits {
     /// Most aliased fields in the document, fragments expanded.
@@ -21,23 +20,10 @@ pub struct ShapeLimits {
     pub max_root_fields: usize,
 }
 
-impl ExtensionFactory for ShapeLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for ShapeLimits {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let shape = Shape::of(&document);
+impl ShapeLimits {
+    /// Whether `document` keeps within the limits; if not, an error saying which.
+    pub fn check(&self, document: &ExecutableDocument) -> ServerResult<()> {
+        let shape = Shape::of(document);
         if shape.aliases > self.max_aliases {
             return Err(too_big(format!(
                 "the document has {} aliased fields; at most {} are accepted",
@@ -50,7 +36,7 @@ impl Extension for ShapeLimits {
                 shape.root_fields, self.max_root_fields
             )));
         }
-        Ok(document)
+        Ok(())
     }
 }
 

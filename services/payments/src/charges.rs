@@ -61,7 +61,9 @@ async fn charge_to_end(state: &AppState, charge: NewCharge, wait: Duration) -> R
         }
     }
     tracing::info!(payment_id = %payment.id, order_id = %charge.terms.order_id, ?outcome, card = ?charge.card, "charge settled");
-    find(state, &payment.id).await
+    // On the connection already held: taking a second one while holding the
+    // first deadlocks once every pooled connection is held by a charge.
+    store::find(&mut conn, &payment.id).await?.ok_or(Error::NotFound)
 }
 
 /// Closes a charge's key without taking money: a Charge with it that comes
