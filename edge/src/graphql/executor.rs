@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use async_graphql::{
-    BatchRequest, BatchResponse, Data, Request, Response,
+    BatchRequest, BatchResponse, Data, Request, Response, ServerError,
     futures_util::stream::{self, BoxStream, StreamExt},
 };
 use tracing::{Instrument, Span};
@@ -42,10 +42,10 @@ impl GraphqlExecutor {
 
     /// The operation's type and name (an anonymous one by its first field),
     /// or the error refusing the document: it does not parse, or is too big.
-    fn prepare(&self, request: &mut Request) -> Result<(&'static str, String), Response> {
+    fn prepare(&self, request: &mut Request) -> Result<(&'static str, String), ServerError> {
         let requested = request.operation_name.clone();
-        let document = request.parsed_query().map_err(|error| Response::from_errors(vec![error]))?;
-        self.shape.check(document).map_err(|error| Response::from_errors(vec![error]))?;
+        let document = request.parsed_query()?;
+        self.shape.check(document)?;
         // No such operation: the schema says so when it runs the request.
         Ok(observe::named_operation(document, requested.as_deref()).unwrap_or(("operation", String::new())))
     }
@@ -59,7 +59,7 @@ impl async_graphql::Executor for GraphqlExecutor {
                 Span::current().record("graphql.operation.name", name.as_str());
                 self.schema.execute(request).instrument(observe::operation_span(kind, &name)).await
             }
-            Err(refused) => refused,
+            Err(refused) => Response::from_errors(vec![refused]),
         };
         observe::with_trace_id(&mut response, &Span::current());
         response
@@ -78,7 +78,8 @@ impl async_graphql::Executor for GraphqlExecutor {
     fn execute_stream(&self, mut request: Request, session: Option<Arc<Data>>) -> BoxStream<'static, Response> {
         let name = match self.prepare(&mut request) {
             Ok((_, name)) => name,
-            Err(mut refused) => {
+            Err(refused) => {
+                let mut refused = Response::from_errors(vec![refused]);
                 observe::with_trace_id(&mut refused, &Span::current());
                 return stream::once(async { refused }).boxed();
             }
