@@ -24,6 +24,8 @@ RUN cargo chef prepare --recipe-path recipe.json
 
 FROM chef AS builder
 COPY --from=planner /build/recipe.json recipe.json
+# How the bundled SQLite is compiled, before the dependencies are.
+COPY .cargo .cargo
 RUN cargo chef cook --profile dist --locked --recipe-path recipe.json --package shop
 COPY . .
 RUN cargo build --profile dist --locked --package shop --bin shop \

@@ -1,5 +1,7 @@
 //! What every handler shares: typed gRPC clients and the token verifier.
 
+use std::sync::Arc;
+
 use shop_proto::{
     cart::v1::cart_service_client::CartServiceClient, orders::v1::order_service_client::OrderServiceClient,
     payments::v1::payment_service_client::PaymentServiceClient,
@@ -16,10 +18,23 @@ use crate::{
     metrics::HttpMetrics,
 };
 
-/// Shared by all requests; cheap to clone. Every client calls with the end
-/// user's own token, which each request attaches.
+/// Shared by all requests; a clone is one reference count (axum clones the
+/// state for every request). Derefs to [`Shared`].
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares. Every client calls with the end user's own
+/// token, which each request attaches.
+#[derive(Debug)]
+pub struct Shared {
     /// The users service.
     pub users: UserServiceClient<MeshChannel>,
     /// The products service.
@@ -53,7 +68,7 @@ impl AppState {
         let cart = Upstream::connect(&upstreams.cart_url, client)?;
         let orders = Upstream::connect(&upstreams.orders_url, client)?;
         let payments = Upstream::connect(&upstreams.payments_url, client)?;
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             users: UserServiceClient::new(MeshChannel::new(users.clone())),
             products: ProductServiceClient::new(MeshChannel::new(products.clone())),
             cart: CartServiceClient::new(MeshChannel::new(cart.clone())),
@@ -69,7 +84,7 @@ impl AppState {
             verifier,
             limits,
             metrics: HttpMetrics::default(),
-        })
+        })))
     }
 }
 

@@ -72,7 +72,7 @@ fn the_final_stage_is_distroless_non_root_and_holds_only_the_binary() {
     for entry in ["target", ".git", "data", "**/*.pem", "**/*.db"] {
         assert!(ignored.lines().any(|l| l == entry), ".dockerignore keeps {entry} out of the context");
     }
-    for needed in ["proto", "services", "edge", "integration-tests", "loadgen", "Cargo.toml", "Cargo.lock"] {
+    for needed in ["proto", "services", "edge", "integration-tests", "loadgen", ".cargo", "Cargo.toml", "Cargo.lock"] {
         assert!(!ignored.lines().any(|l| l == needed), "the build needs {needed}");
     }
 }
