@@ -4,14 +4,15 @@
 //! and prints one table, the ratios the targets are stated in, the mesh's CPU
 //! time per operation and each component's memory, idle and after the load.
 
-use std::{path::PathBuf, time::Duration};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use goose::config::GooseConfiguration;
 use serde::Serialize;
-use tokio::process::{Child, Command};
 
+mod mesh;
 mod postgres;
+mod traces;
 
 use crate::{
     ScenarioKind, Summary, TargetArgs, attack,
@@ -47,7 +48,9 @@ pub struct BenchArgs {
     pub postgres: Option<String>,
 }
 
-/// One step of the standard profile.
+use self::mesh::BenchMesh;
+
+/// One step of a profile.
 struct Step {
     scenario: ScenarioKind,
     users: usize,
@@ -89,25 +92,45 @@ pub struct BenchReport {
     pub failures: usize,
 }
 
-/// Runs the bench and prints its figures.
+/// Runs the bench and prints its figures: the standard profile on one mesh,
+/// then the steps that show what exporting traces costs on a second mesh
+/// that exports every span to a collector.
 pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let data = tempfile::tempdir()?;
-    let admin_password = uuid::Uuid::now_v7().simple().to_string();
-    let postgres = args.postgres.as_deref().map(postgres::BenchDatabases::new);
-    let mut launcher = start_mesh(&args, data.path(), &admin_password, postgres.as_ref())?;
-    let outcome = measure(&args, &launcher, admin_password).await;
-    stop(&mut launcher).await;
-    if let Some(postgres) = postgres {
-        postgres.drop_all().await?;
-    }
-    outcome
+    let plain = BenchMesh::start(&args, None).await?;
+    let outcome = measure(&args, &plain, &PROFILE).await;
+    plain.stop().await?;
+    let plain = outcome?;
+    print_report(&plain);
+
+    let collector = traces::SpanSink::start().await?;
+    let traced = BenchMesh::start(&args, Some(&collector.endpoint())).await?;
+    let outcome = measure(&args, &traced, &traces::PROFILE).await;
+    traced.stop().await?;
+    let traced = outcome?;
+    traces::print_cost(&plain.steps, &traced.steps, collector.spans());
+
+    let json = serde_json::to_string_pretty(&serde_json::json!({ "steps": plain.steps, "traced": traced.steps }))?;
+    std::fs::write(args.out.join("bench.json"), json)?;
+    println!("reports: {}/*.html, figures: {}/bench.json", args.out.display(), args.out.display());
+    let all = plain.steps.iter().chain(&traced.steps);
+    let failures = all.clone().map(|m| m.summary.failures()).sum();
+    let requests = all.flat_map(|m| &m.summary.rows).map(|r| r.count).sum();
+    Ok(BenchReport { requests, failures })
 }
 
-async fn measure(args: &BenchArgs, launcher: &Child, admin_password: String) -> anyhow::Result<BenchReport> {
+/// What one mesh showed under a profile.
+struct MeshRun {
+    steps: Vec<Measured>,
+    components: Vec<Component>,
+    /// Each component's resident MiB before the load, and after it.
+    idle: Vec<f64>,
+    loaded: Vec<f64>,
+}
+
+async fn measure(args: &BenchArgs, mesh: &BenchMesh, profile: &[Step]) -> anyhow::Result<MeshRun> {
     let host = format!("http://127.0.0.1:{}", args.port);
-    wait_ready(&host).await?;
-    let components = procs::components_of(launcher.id().context("the launcher exited")?)?;
+    let components = procs::components_of(mesh.launcher_pid()?)?;
     if components.len() < 6 {
         bail!("found {} components under the launcher, expected 6", components.len());
     }
@@ -115,18 +138,19 @@ async fn measure(args: &BenchArgs, launcher: &Child, admin_password: String) -> 
     let target = TargetArgs {
         products_url: format!("http://127.0.0.1:{}", args.port - 28),
         admin_email: Some("admin@example.com".into()),
-        admin_password: Some(admin_password),
+        admin_password: Some(mesh.admin_password.clone()),
     };
     setup::prepare(&host, &target, ScenarioKind::Storefront).await?;
-    let most_users = PROFILE.iter().map(|s| s.users).max().unwrap_or(0);
+    let most_users = profile.iter().map(|s| s.users).max().unwrap_or(0);
     scenarios::sign_up_ahead(&host, most_users).await?;
 
-    let mut measured = Vec::new();
-    for step in &PROFILE {
+    let mut steps = Vec::new();
+    for step in profile {
         let name = format!("{} @{}", step.scenario, step.users);
-        eprintln!("bench: {name} for {} s", args.seconds);
+        eprintln!("bench: {name} for {} s{}", args.seconds, if mesh.traced { ", exporting traces" } else { "" });
         let before = cpu(&components);
-        let report = args.out.join(format!("{}-{}.html", step.scenario, step.users));
+        let traced = if mesh.traced { "-traced" } else { "" };
+        let report = args.out.join(format!("{}-{}{traced}.html", step.scenario, step.users));
         let metrics = attack(configuration(&host, step.users, args.seconds, &report), step.scenario).await?;
         let after = cpu(&components);
         let summary = Summary::of(&metrics);
@@ -139,17 +163,10 @@ async fn measure(args: &BenchArgs, launcher: &Child, admin_password: String) -> 
             .map(|(c, (b, a))| (c.name.clone(), per_op(a - b)))
             .collect();
         let total = by_component.iter().map(|(_, ms)| ms).sum();
-        measured.push(Measured { step: name, summary, cpu_ms_per_operation: total, cpu_ms_by_component: by_component });
+        steps.push(Measured { step: name, summary, cpu_ms_per_operation: total, cpu_ms_by_component: by_component });
     }
     let loaded: Vec<f64> = components.iter().map(|c| procs::rss_mib(c.pid).unwrap_or(0.0)).collect();
-
-    print_report(&measured, &components, &idle, &loaded);
-    let json = serde_json::to_string_pretty(&measured)?;
-    std::fs::write(args.out.join("bench.json"), json)?;
-    println!("reports: {}/*.html, figures: {}/bench.json", args.out.display(), args.out.display());
-    let failures = measured.iter().map(|m| m.summary.failures()).sum();
-    let requests = measured.iter().flat_map(|m| &m.summary.rows).map(|r| r.count).sum();
-    Ok(BenchReport { requests, failures })
+    Ok(MeshRun { steps, components, idle, loaded })
 }
 
 fn configuration(host: &str, users: usize, seconds: u64, report: &std::path::Path) -> GooseConfiguration {
@@ -170,7 +187,8 @@ fn cpu(components: &[Component]) -> Vec<f64> {
     components.iter().map(|c| procs::cpu_seconds(c.pid).unwrap_or(0.0)).collect()
 }
 
-fn print_report(measured: &[Measured], components: &[Component], idle: &[f64], loaded: &[f64]) {
+fn print_report(run: &MeshRun) {
+    let MeshRun { steps: measured, components, idle, loaded } = run;
     println!("\n{}", header().replacen("request ", "step / request ", 1));
     for m in measured {
         for row in m.summary.rows.iter().filter(|r| !r.request.contains("register")) {
@@ -197,57 +215,5 @@ fn print_report(measured: &[Measured], components: &[Component], idle: &[f64], l
     println!("\nRSS (MiB), idle -> after the load:");
     for (c, (i, l)) in components.iter().zip(idle.iter().zip(loaded)) {
         println!("  {:<10} {i:>6.1} -> {l:>6.1}", c.name);
-    }
-}
-
-fn start_mesh(
-    args: &BenchArgs,
-    data: &std::path::Path,
-    admin_password: &str,
-    postgres: Option<&postgres::BenchDatabases>,
-) -> anyhow::Result<Child> {
-    let port = |offset: u16| (args.port - offset).to_string();
-    let log = std::fs::File::create(args.out.join("mesh.log"))?;
-    let mut command = Command::new(&args.shop);
-    if let Some(postgres) = postgres {
-        command.env("SHOP_POSTGRES_URL", &postgres.server).env("SHOP_POSTGRES_DATABASE_PREFIX", &postgres.prefix);
-    }
-    command
-        .env("SHOP_DATA_DIR", data)
-        .env("SHOP_EDGE_PORT", port(0))
-        .env("SHOP_USERS_PORT", port(29))
-        .env("SHOP_PRODUCTS_PORT", port(28))
-        .env("SHOP_CART_PORT", port(27))
-        .env("SHOP_ORDERS_PORT", port(26))
-        .env("SHOP_PAYMENTS_PORT", port(25))
-        .env("SHOP_ADMIN_PASSWORD", admin_password)
-        // All the load comes from one address: the abuse limits would throttle it.
-        .env("REGISTRATIONS_PER_HOUR_PER_ADDRESS", "0")
-        .env("LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS", "0")
-        .env("LOG_COLOR", "never")
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("starting {} (build it with cargo build --release --bins)", args.shop.display()))
-}
-
-async fn wait_ready(host: &str) -> anyhow::Result<()> {
-    let http = reqwest::Client::new();
-    for _ in 0..240 {
-        if http.get(format!("{host}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    bail!("the mesh was not ready within 60 s (see its log in the --out directory)")
-}
-
-async fn stop(launcher: &mut Child) {
-    if let Some(pid) = launcher.id().and_then(|p| i32::try_from(p).ok()) {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
-    }
-    if tokio::time::timeout(Duration::from_secs(30), launcher.wait()).await.is_err() {
-        let _ = launcher.kill().await;
     }
 }

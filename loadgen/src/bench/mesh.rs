@@ -1,0 +1,94 @@
+//! A mesh of the bench's own: the release `shop` launcher on a temporary data
+//! dir (and fresh PostgreSQL databases when asked), on ports below the
+//! ephemeral range, ready before it is measured and stopped after.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use tokio::process::{Child, Command};
+
+use super::{BenchArgs, postgres::BenchDatabases};
+
+/// A running mesh.
+pub(super) struct BenchMesh {
+    launcher: Child,
+    _data: tempfile::TempDir,
+    postgres: Option<BenchDatabases>,
+    /// The seeded admin's password, made up for this mesh.
+    pub admin_password: String,
+    /// Whether it exports every span to a collector.
+    pub traced: bool,
+}
+
+impl BenchMesh {
+    /// Starts a mesh, exporting spans to `collector` if given, and waits until it is ready.
+    pub async fn start(args: &BenchArgs, collector: Option<&str>) -> anyhow::Result<Self> {
+        let data = tempfile::tempdir()?;
+        let admin_password = uuid::Uuid::now_v7().simple().to_string();
+        let postgres = args.postgres.as_deref().map(BenchDatabases::new);
+        let log_name = if collector.is_some() { "mesh-traced.log" } else { "mesh.log" };
+        let log = std::fs::File::create(args.out.join(log_name))?;
+        let port = |offset: u16| (args.port - offset).to_string();
+        let mut command = Command::new(&args.shop);
+        if let Some(postgres) = &postgres {
+            command.env("SHOP_POSTGRES_URL", &postgres.server).env("SHOP_POSTGRES_DATABASE_PREFIX", &postgres.prefix);
+        }
+        if let Some(collector) = collector {
+            command.env("OTEL_EXPORTER_OTLP_ENDPOINT", collector);
+        }
+        let launcher = command
+            .env("SHOP_DATA_DIR", data.path())
+            .env("SHOP_EDGE_PORT", port(0))
+            .env("SHOP_USERS_PORT", port(29))
+            .env("SHOP_PRODUCTS_PORT", port(28))
+            .env("SHOP_CART_PORT", port(27))
+            .env("SHOP_ORDERS_PORT", port(26))
+            .env("SHOP_PAYMENTS_PORT", port(25))
+            .env("SHOP_ADMIN_PASSWORD", &admin_password)
+            // All the load comes from one address: the abuse limits would throttle it.
+            .env("REGISTRATIONS_PER_HOUR_PER_ADDRESS", "0")
+            .env("LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS", "0")
+            .env("LOG_COLOR", "never")
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| {
+                format!("starting {} (build it with cargo build --release --bins)", args.shop.display())
+            })?;
+        let mesh = Self { launcher, _data: data, postgres, admin_password, traced: collector.is_some() };
+        wait_ready(&format!("http://127.0.0.1:{}", args.port)).await?;
+        Ok(mesh)
+    }
+
+    /// The launcher's process id.
+    pub fn launcher_pid(&self) -> anyhow::Result<u32> {
+        self.launcher.id().context("the launcher exited")
+    }
+
+    /// Stops the launcher (and so every component), then drops the
+    /// PostgreSQL databases it used.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(pid) = self.launcher.id().and_then(|p| i32::try_from(p).ok()) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+        }
+        if tokio::time::timeout(Duration::from_secs(30), self.launcher.wait()).await.is_err() {
+            let _ = self.launcher.kill().await;
+        }
+        match self.postgres.take() {
+            Some(postgres) => postgres.drop_all().await,
+            None => Ok(()),
+        }
+    }
+}
+
+async fn wait_ready(host: &str) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    for _ in 0..240 {
+        if http.get(format!("{host}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    bail!("the mesh was not ready within 60 s (see its log in the --out directory)")
+}
