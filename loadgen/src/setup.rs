@@ -2,7 +2,7 @@
 //! buys and the products service's gRPC endpoint, found (or made) once per
 //! process before the first attack.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use anyhow::{Context as _, bail};
 use goose::goose::TransactionError;
@@ -42,18 +42,17 @@ pub struct Target {
     pub run_id: String,
 }
 
-static TARGET: OnceLock<Target> = OnceLock::new();
+static TARGET: RwLock<Option<Arc<Target>>> = RwLock::new(None);
 
 /// The prepared target; scenarios run only after [`prepare`].
-pub fn target() -> Result<&'static Target, Box<TransactionError>> {
-    TARGET.get().ok_or_else(|| Box::new(TransactionError::Custom("the target was not prepared".into())))
+pub fn target() -> Result<Arc<Target>, Box<TransactionError>> {
+    let prepared = TARGET.read().unwrap_or_else(PoisonError::into_inner).clone();
+    prepared.ok_or_else(|| Box::new(TransactionError::Custom("the target was not prepared".into())))
 }
 
-/// Finds (or makes) what `scenario` needs, once per process.
+/// Finds (or makes) what `scenario` needs on the mesh at `host`, in place
+/// of what an earlier call found on another one (the bench starts two).
 pub async fn prepare(host: &str, args: &TargetArgs, scenario: ScenarioKind) -> anyhow::Result<()> {
-    if TARGET.get().is_some() {
-        return Ok(());
-    }
     let http = reqwest::Client::new();
     let page: Value = http
         .get(format!("{host}/api/v1/products?page_size=50&in_stock_only=true"))
@@ -79,7 +78,8 @@ pub async fn prepare(host: &str, args: &TargetArgs, scenario: ScenarioKind) -> a
     let products_endpoint = Endpoint::from_shared(args.products_url.clone())
         .with_context(|| format!("--products-url {}", args.products_url))?
         .tcp_nodelay(true);
-    let _ = TARGET.set(Target { browsable, buyable, products_endpoint, run_id });
+    let target = Arc::new(Target { browsable, buyable, products_endpoint, run_id });
+    *TARGET.write().unwrap_or_else(PoisonError::into_inner) = Some(target);
     Ok(())
 }
 
