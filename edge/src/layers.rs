@@ -68,7 +68,7 @@ pub fn apply(router: Router, limits: &HttpLimits, metrics: HttpMetrics) -> Route
 /// A path that decodes to U+0000 (`%00`) names nothing any service can hold.
 async fn no_nul_in_path(request: Request, next: Next) -> Response {
     if request.uri().path().contains("%00") {
-        return ApiError::invalid_field("path", crate::rest::json::NO_NUL).into_response();
+        return ApiError::invalid_field("path", crate::json::NO_NUL).into_response();
     }
     next.run(request).await
 }

@@ -7,6 +7,7 @@ mod browser;
 pub mod config;
 pub mod error;
 pub mod graphql;
+pub mod json;
 mod layers;
 pub mod metrics;
 pub mod model;

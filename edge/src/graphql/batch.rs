@@ -1,5 +1,5 @@
 //! The body of a GraphQL POST: one operation, or a batch of them as a JSON
-//! array. Read through [`crate::rest::json`] like every body, so that a bad
+//! array. Read through [`crate::json`] like every body, so that a bad
 //! one is a 400 naming the field (`[1].query`, say).
 
 use std::fmt;
@@ -52,7 +52,7 @@ impl<'de> Visitor<'de> for OperationsVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rest::json::parse;
+    use crate::json::parse;
 
     #[test]
     fn one_operation_or_an_array_of_them() {

@@ -29,7 +29,7 @@ use tracing::Instrument;
 
 pub use executor::GraphqlExecutor;
 
-use crate::{auth::Caller, config::HttpLimits, error::ApiError, rest::json::ApiJson, state::AppState};
+use crate::{auth::Caller, config::HttpLimits, error::ApiError, json::ApiJson, state::AppState};
 
 /// Every query.
 #[derive(MergedObject, Default, Debug)]

@@ -6,7 +6,7 @@ use axum::{
 };
 use shop_proto::cart::v1 as pb;
 
-use super::json::ApiJson;
+use crate::json::ApiJson;
 use crate::{
     auth::{Caller, forwarded},
     error::{ApiError, Problem},

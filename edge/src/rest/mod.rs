@@ -3,7 +3,6 @@
 
 mod cart;
 mod health;
-pub mod json;
 mod openapi;
 mod orders;
 mod products;

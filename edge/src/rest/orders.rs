@@ -9,7 +9,8 @@ use serde::Deserialize;
 use shop_proto::{orders::v1 as pb, payments::v1::ListPaymentsRequest};
 use utoipa::IntoParams;
 
-use super::{json::ApiJson, query::ApiQuery};
+use super::query::ApiQuery;
+use crate::json::ApiJson;
 use crate::{
     auth::{Caller, forwarded},
     error::{ApiError, Problem},
@@ -143,7 +144,7 @@ pub async fn cancel(
     body: axum::body::Bytes,
 ) -> Result<Json<Order>, ApiError> {
     // The body is optional: no body, no reason.
-    let reason = if body.is_empty() { String::new() } else { super::json::parse::<CancelBody>(&body)?.reason };
+    let reason = if body.is_empty() { String::new() } else { crate::json::parse::<CancelBody>(&body)?.reason };
     let message = pb::CancelOrderRequest { order_id: id, reason };
     order(state.orders.clone().cancel_order(forwarded(Some(&caller), message)).await?.into_inner().order)
 }

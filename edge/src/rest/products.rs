@@ -10,7 +10,8 @@ use serde::Serialize;
 use shop_proto::products::v1 as pb;
 use utoipa::ToSchema;
 
-use super::{json::ApiJson, query::ApiQuery};
+use super::query::ApiQuery;
+use crate::json::ApiJson;
 use crate::{
     auth::{Caller, forwarded},
     error::{ApiError, Problem},

@@ -21,7 +21,7 @@ where
         if let Some((name, _)) =
             form_urlencoded::parse(query.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
         {
-            return Err(ApiError::invalid_field(&name, super::json::NO_NUL));
+            return Err(ApiError::invalid_field(&name, crate::json::NO_NUL));
         }
         let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer).map(ApiQuery).map_err(|error| {

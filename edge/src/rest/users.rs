@@ -3,7 +3,7 @@
 use axum::{Json, extract::State, http::StatusCode};
 use shop_proto::users::v1 as pb;
 
-use super::json::ApiJson;
+use crate::json::ApiJson;
 use crate::{
     auth::{Caller, forwarded},
     error::{ApiError, Problem},

@@ -6,6 +6,7 @@
 //! (which does not, and so asks products and payments what they recorded).
 
 use chrono::TimeDelta;
+use shop_card::CheckedCard;
 use shop_proto::{
     cart::v1::ClearCartRequest,
     common::v1::Money,
@@ -15,7 +16,7 @@ use shop_proto::{
         ReserveStockRequest,
     },
 };
-use shop_runtime::{card::CheckedCard, grpc::status::precondition_violations, time};
+use shop_runtime::{grpc::status::precondition_violations, time};
 use tokio_util::task::AbortOnDropHandle;
 use tonic::Code;
 use tracing::Instrument;

@@ -1,10 +1,10 @@
 //! The gRPC face of the orders service: check the caller, validate, run the
 //! flow, convert.
 
+use shop_card::CardInput;
 use shop_proto::orders::v1::{self as pb, order_service_server::OrderService};
 use shop_runtime::{
     auth::{AuthError, Principal, Role},
-    card::CardInput,
     pagination, time,
     validation::FieldViolation,
 };

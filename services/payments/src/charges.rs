@@ -6,7 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use shop_runtime::{card::CheckedCard, db::is_unique_violation, grpc::deadline, time, validation::FieldViolation};
+use shop_card::CheckedCard;
+use shop_runtime::{db::is_unique_violation, grpc::deadline, time, validation::FieldViolation};
 use tracing::Instrument;
 
 use crate::{

@@ -1,9 +1,7 @@
 //! The simulated card processor and the rules of a charge. No I/O here.
 
-use shop_runtime::{
-    card::{CardInput, CheckedCard},
-    validation::{FieldViolation, Violations},
-};
+use shop_card::{CardInput, CheckedCard};
+use shop_runtime::validation::{FieldViolation, Violations};
 
 /// Why a card was declined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +145,7 @@ impl NewCharge {
                 violations.push(FieldViolation::new("card", "is required"));
                 None
             }
-            Some(card) => match shop_runtime::card::check("card.", card, today) {
+            Some(card) => match shop_card::check("card.", card, today) {
                 Ok(card) => Some(card),
                 Err(card_violations) => {
                     card_violations.into_iter().for_each(|v| violations.push(v));

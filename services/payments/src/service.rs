@@ -1,11 +1,12 @@
 //! The gRPC face of the payments service: check the caller, validate, run
 //! the flow, convert.
 
+use shop_card::CardInput;
 use shop_proto::{
     common::v1::Money,
     payments::v1::{self as pb, payment_service_server::PaymentService},
 };
-use shop_runtime::{auth::Principal, card::CardInput, time, validation::FieldViolation};
+use shop_runtime::{auth::Principal, time, validation::FieldViolation};
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 

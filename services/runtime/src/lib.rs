@@ -4,7 +4,6 @@
 
 pub mod admin;
 pub mod auth;
-pub mod card;
 pub mod config;
 pub mod db;
 pub mod exit;

@@ -14,8 +14,7 @@ pub struct Cli {
 }
 
 /// What to do.
-// Parsed once at start-up; the variants' sizes do not matter.
-#[allow(clippy::large_enum_variant)]
+#[expect(clippy::large_enum_variant, reason = "parsed once at start-up; the variants' sizes do not matter")]
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Run every service and the edge, each in its own process (the default).
@@ -50,7 +49,6 @@ pub struct ServeArgs {
 }
 
 /// One runnable component.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, clap::Subcommand)]
 pub enum Component {
     /// The users service.

@@ -2,10 +2,8 @@
 //! and a card, all checked before anything is written.
 
 use chrono::NaiveDate;
-use shop_runtime::{
-    card::{self, CardInput, CheckedCard},
-    validation::{FieldViolation, Violations},
-};
+use shop_card::{self as card, CardInput, CheckedCard};
+use shop_runtime::validation::{FieldViolation, Violations};
 
 /// A shipping address that passed validation.
 #[derive(Debug, Clone, PartialEq, Eq)]

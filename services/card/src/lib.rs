@@ -1,10 +1,9 @@
-//! Payment card checks shared by orders (before anything is written) and
-//! payments (before anything is charged): digits, Luhn, expiry, CVC. A
-//! checked card prints as its brand and last four digits only.
+//! Payment card rules, the domain orders (before anything is written) and
+//! payments (before anything is charged) share: digits, Luhn, expiry, CVC.
+//! A checked card prints as its brand and last four digits only.
 
 use chrono::{Datelike, NaiveDate};
-
-use crate::validation::{FieldViolation, Violations};
+use shop_runtime::validation::{FieldViolation, Violations};
 
 /// A card as a request carries it.
 #[derive(Clone, Copy)]

@@ -1,4 +1,5 @@
-//! A JSON body extractor whose errors are problem+json naming the field.
+//! A JSON body extractor whose errors are problem+json naming the field,
+//! for REST bodies and GraphQL requests alike.
 
 use axum::{
     body::Bytes,
@@ -113,14 +114,14 @@ mod tests {
     use super::*;
 
     #[derive(Debug, serde::Deserialize)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "only deserialized, to see which field a bad body names")]
     struct Body {
         email: String,
         address: Address,
     }
 
     #[derive(Debug, serde::Deserialize)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "only deserialized, to see which field a bad body names")]
     struct Address {
         postal_code: String,
     }
