@@ -31,6 +31,7 @@ use shop_runtime::{
     db::{Db, Migrations},
     grpc::{GrpcServer, Listeners, ServeError, bind_and_serve},
     metrics::LabelledCounter,
+    periodic::Periodic,
 };
 use tokio_util::task::TaskTracker;
 
@@ -105,11 +106,14 @@ pub async fn serve(
         "orders_status_changes",
         "Orders that reached each status: checkout outcomes (paid, rejected, payment_failed, cancelled) and fulfilment",
     );
-    let recovery =
-        tokio::spawn(recovery::recover_until(state.clone(), state.saga.recovery_interval(), shutdown.clone()));
+    let recovering = state.clone();
+    let recovery = Periodic::every("recovery pass", state.saga.recovery_interval(), shutdown.clone(), move || {
+        let state = recovering.clone();
+        async move { recovery::recover_once(&state).await.map(drop) }
+    });
     let sagas = state.sagas.clone();
     let served = server.add_service(OrderServiceServer::new(OrdersApi::new(state))).serve(listeners, shutdown).await;
-    recovery.abort();
+    recovery.finish(drain).await;
     // Checkouts whose callers went away are still running: let them finish
     // their step, or leave them to recovery (here or in another replica)
     // once their lease runs out.

@@ -2,27 +2,10 @@
 //! service was down) and whose lease ran out are driven to the end by asking
 //! products and payments what they recorded. Each recovery is a trace of its own.
 
-use std::time::Duration;
-
-use shop_runtime::{Shutdown, time};
+use shop_runtime::time;
 use tracing::Instrument;
 
 use crate::{AppState, error::Error, saga::Saga, store};
-
-/// Looks for stuck orders every `interval` until `shutdown`.
-pub async fn recover_until(state: AppState, interval: Duration, shutdown: Shutdown) {
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = shutdown.wait() => return,
-            _ = ticks.tick() => {}
-        }
-        if let Err(error) = recover_once(&state).await {
-            tracing::warn!(%error, "recovery pass failed");
-        }
-    }
-}
 
 /// One pass: every stuck order gets one attempt. Returns how many were taken up.
 pub async fn recover_once(state: &AppState) -> Result<usize, Error> {

@@ -25,6 +25,7 @@ use shop_runtime::{
     config::ServeConfig,
     db::{Db, Migrations},
     grpc::{GrpcServer, Listeners, ServeError, bind_and_serve},
+    periodic::Periodic,
 };
 
 pub use config::Config;
@@ -83,13 +84,18 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: Shutdown,
 ) -> Result<(), ServeError> {
-    let sweeper = tokio::spawn(stock::sweep_until(state.clone(), state.sweep_interval, shutdown.clone()));
+    let sweeping = state.clone();
+    let sweeper = Periodic::every("reservation sweep", state.sweep_interval, shutdown.clone(), move || {
+        let state = sweeping.clone();
+        async move { stock::sweep_once(&state).await }
+    });
+    let drain = Duration::from_secs(config.drain_secs);
     let served = GrpcServer::new(config, state.verifier.clone())
         .database(state.db.clone())
         .add_service(ProductServiceServer::new(ProductsApi::new(state)))
         .serve(listeners, shutdown)
         .await;
-    sweeper.abort();
+    sweeper.finish(drain).await;
     served
 }
 

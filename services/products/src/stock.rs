@@ -1,14 +1,13 @@
 //! Stock flows: adjustments, and the reservation lifecycle (reserve, commit,
-//! release, expire) with the sweeper that expires overdue reservations.
+//! release, expire) with the round of the sweep that expires overdue
+//! reservations (run every so often by runtime's `Periodic`).
 //!
 //! Each flow is one transaction. Holds and status changes are conditional
 //! UPDATEs, so concurrent calls serialise on the rows they touch; items are
 //! locked in product-id order, so they never deadlock.
 
-use std::time::Duration;
-
 use chrono::TimeDelta;
-use shop_runtime::{Shutdown, db::DbConn, db::is_unique_violation, time};
+use shop_runtime::{db::DbConn, db::is_unique_violation, time};
 
 use crate::{
     AppState,
@@ -247,22 +246,8 @@ fn parse_status(stored: &str) -> Result<Status, Error> {
     Status::parse(stored).ok_or_else(|| Error::Internal(format!("stored reservation status {stored:?} is unknown")))
 }
 
-/// Expires overdue reservations every `interval` until `shutdown`.
-pub async fn sweep_until(state: AppState, interval: Duration, shutdown: Shutdown) {
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = shutdown.wait() => return,
-            _ = ticks.tick() => {}
-        }
-        if let Err(error) = sweep_once(&state).await {
-            tracing::warn!(%error, "reservation sweep failed");
-        }
-    }
-}
-
-async fn sweep_once(state: &AppState) -> Result<(), Error> {
+/// Expires up to a hundred overdue reservations: one round of the sweep.
+pub async fn sweep_once(state: &AppState) -> Result<(), Error> {
     let overdue = store::overdue_reservations(&mut state.db.conn().await?, time::now(), 100).await?;
     for order_id in overdue {
         match expire(state, &order_id).await {

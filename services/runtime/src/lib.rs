@@ -11,6 +11,7 @@ pub mod grpc;
 pub mod listen;
 pub mod metrics;
 pub mod pagination;
+pub mod periodic;
 pub mod secret;
 pub mod shutdown;
 pub mod telemetry;
