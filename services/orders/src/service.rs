@@ -6,7 +6,7 @@ use shop_proto::orders::v1::{self as pb, order_service_server::OrderService};
 use shop_runtime::{
     auth::{AuthError, Principal, Role},
     pagination, time,
-    validation::FieldViolation,
+    validation::{FieldViolation, required},
 };
 use tonic::{Request, Response, Status};
 use tracing::instrument;
@@ -56,10 +56,6 @@ struct OrdersCursor {
 
 fn caller<T>(request: &Request<T>) -> Result<Principal, Error> {
     Ok(Principal::require(request)?.clone())
-}
-
-fn required(field: &str, value: &str) -> Result<(), Error> {
-    if value.is_empty() { Err(FieldViolation::new(field, "is required").into()) } else { Ok(()) }
 }
 
 #[tonic::async_trait]

@@ -6,7 +6,7 @@ use shop_proto::{
     common::v1::Money,
     payments::v1::{self as pb, payment_service_server::PaymentService},
 };
-use shop_runtime::{auth::Principal, time, validation::FieldViolation};
+use shop_runtime::{auth::Principal, time, validation::required};
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
@@ -28,10 +28,6 @@ impl PaymentsApi {
     pub fn new(state: AppState) -> Self {
         Self { state }
     }
-}
-
-fn required(field: &str, value: &str) -> Result<(), Error> {
-    if value.is_empty() { Err(FieldViolation::new(field, "is required").into()) } else { Ok(()) }
 }
 
 #[tonic::async_trait]

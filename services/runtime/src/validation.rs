@@ -24,6 +24,11 @@ impl fmt::Display for FieldViolation {
     }
 }
 
+/// Refuses an empty `value`, naming `field`: "is required".
+pub fn required(field: &str, value: &str) -> Result<(), FieldViolation> {
+    if value.is_empty() { Err(FieldViolation::new(field, "is required")) } else { Ok(()) }
+}
+
 /// Collects the violations of one request, so that a client learns about
 /// every bad field at once:
 ///

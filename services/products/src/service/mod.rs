@@ -4,7 +4,10 @@
 mod convert;
 
 use shop_proto::products::v1::{self as pb, product_service_server::ProductService};
-use shop_runtime::{auth::Principal, validation::FieldViolation};
+use shop_runtime::{
+    auth::Principal,
+    validation::{FieldViolation, required},
+};
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
@@ -40,10 +43,6 @@ fn admin<T>(request: &Request<T>) -> Result<(), Error> {
 fn internal<T>(request: &Request<T>) -> Result<(), Error> {
     Principal::require(request)?.require_internal()?;
     Ok(())
-}
-
-fn required(field: &str, value: &str) -> Result<(), Error> {
-    if value.is_empty() { Err(FieldViolation::new(field, "is required").into()) } else { Ok(()) }
 }
 
 #[tonic::async_trait]

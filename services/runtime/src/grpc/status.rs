@@ -17,6 +17,14 @@ pub fn invalid_argument(violations: &[FieldViolation]) -> Status {
     Status::with_error_details(Code::InvalidArgument, message, details)
 }
 
+/// One bad field, as [`invalid_argument`] puts it on the wire: what a
+/// request checked before any service's own error type is involved returns.
+impl From<FieldViolation> for Status {
+    fn from(violation: FieldViolation) -> Self {
+        invalid_argument(&[violation])
+    }
+}
+
 /// The field violations carried by a status, if any.
 pub fn field_violations(status: &Status) -> Vec<FieldViolation> {
     status
