@@ -73,13 +73,13 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let admin =
         secrets::admin_password(args.admin_password.as_ref(), &data_dir).context("preparing the admin password")?;
     let databases = Databases::new(&data_dir, args.postgres_url.as_ref(), &args.postgres_database_prefix)?;
-    databases.prepare(&["users", "products", "cart", "orders", "payments"]).await?;
 
     let users = Service::new("users", args.host, args.users_port);
     let products = Service::new("products", args.host, args.products_port);
     let cart = Service::new("cart", args.host, args.cart_port);
     let orders = Service::new("orders", args.host, args.orders_port);
     let payments = Service::new("payments", args.host, args.payments_port);
+    databases.prepare(&[users, products, cart, orders, payments].map(|s| s.name)).await?;
     let edge = SocketAddr::new(args.host, args.edge_port);
     let edge_admin = SocketAddr::new(args.host, args.edge_port.saturating_add(ADMIN_PORT_OFFSET));
     // The orders service calls the others as itself; its secret lives only as long as this run.

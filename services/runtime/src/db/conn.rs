@@ -146,7 +146,7 @@ impl DbConn {
                     return SqliteTm::begin_transaction(c).await.map(|()| None);
                 }
                 let turn = match writers {
-                    Some(writers) => Some(wait_for_turn(writers).await),
+                    Some(writers) => Some(writers.lock_owned().await),
                     None => None,
                 };
                 let mut backoff = busy::Backoff::default();
@@ -187,11 +187,4 @@ impl DbConn {
             Self::Postgres(c) => PgTm::rollback_transaction(&mut **c).await,
         }
     }
-}
-
-/// Waits for the writers' turn. The lock's future is boxed as a plain
-/// `dyn Future`: its borrowed insides would otherwise show in every caller's
-/// future, where rustc cannot prove them Send.
-fn wait_for_turn(writers: Writers) -> std::pin::Pin<Box<dyn Future<Output = WritersTurn> + Send>> {
-    Box::pin(writers.lock_owned())
 }
