@@ -16,14 +16,28 @@ pub mod state;
 
 use anyhow::Context as _;
 use axum::{Router, routing::get};
-use shop_runtime::{Shutdown, admin, listen, shutdown::drain_within};
+use shop_runtime::{Shutdown, admin, component::Component, config::TelemetryConfig, listen, shutdown::drain_within};
 use tokio::net::TcpListener;
 
 pub use config::Config;
 pub use state::AppState;
 
-/// The service's name in telemetry and the launcher.
-pub const SERVICE_NAME: &str = "edge";
+/// The edge as a process of the mesh (see `shop_runtime::component`).
+#[derive(Clone, Copy, Debug)]
+pub struct Edge;
+
+impl Component for Edge {
+    type Config = Config;
+    const NAME: &'static str = "edge";
+
+    fn telemetry(config: &Config) -> &TelemetryConfig {
+        &config.telemetry
+    }
+
+    fn run(config: Config, shutdown: Shutdown) -> impl Future<Output = anyhow::Result<()>> + Send {
+        run(config, shutdown)
+    }
+}
 
 /// How long in-flight HTTP requests get to finish after shutdown starts.
 const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);

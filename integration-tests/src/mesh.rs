@@ -14,6 +14,7 @@ use shop_runtime::{
     auth::TokenVerifier,
     config::{AuthConfig, ClientConfig, DatabaseConfig, ServeConfig, ServiceCredentialsConfig, TelemetryConfig},
     grpc::Listeners,
+    service::{self, Service},
 };
 use shop_users::config::{AbuseLimits, AdminSeedConfig, SigningKeyConfig, TokenTtls};
 use tokio::sync::Mutex;
@@ -200,10 +201,8 @@ impl TestMesh {
             serve: serve_config(),
             telemetry: TelemetryConfig::default(),
         };
-        let products_state = shop_products::AppState::build(&products_config).await.expect("products state");
-        let state = products_state.clone();
-        let products_service =
-            spawn(anywhere(), anywhere(), |l, s| shop_products::serve(l, state, serve_config(), s)).await;
+        let products_state: shop_products::AppState = build(&products_config).await;
+        let products_service = spawn(products_state.clone(), anywhere(), anywhere()).await;
 
         let cart_config = shop_cart::Config {
             listen_addr: anywhere(),
@@ -215,8 +214,7 @@ impl TestMesh {
             serve: serve_config(),
             telemetry: TelemetryConfig::default(),
         };
-        let state = shop_cart::AppState::build(&cart_config).await.expect("cart state");
-        let cart_service = spawn(anywhere(), anywhere(), |l, s| shop_cart::serve(l, state, serve_config(), s)).await;
+        let cart_service = spawn(build::<shop_cart::AppState>(&cart_config).await, anywhere(), anywhere()).await;
 
         let payments_config = payments_config(&databases.create("payments").await, &public_key);
         let payments_service = start_payments(&payments_config, anywhere(), anywhere()).await;
@@ -360,12 +358,12 @@ impl TestMesh {
     /// A fresh payments state on the payments database (for writing what a
     /// charge attempt left behind by hand).
     pub async fn payments_state(&self) -> shop_payments::AppState {
-        shop_payments::AppState::build(&self.payments_config).await.expect("payments state")
+        build(&self.payments_config).await
     }
 
     /// A fresh orders state on the orders database (for writing a stuck saga by hand).
     pub async fn orders_state(&self) -> shop_orders::AppState {
-        shop_orders::AppState::build(&self.orders_config).await.expect("orders state")
+        build(&self.orders_config).await
     }
 
     /// Seeds the demo catalog the way the launcher does; returns how many were added.
@@ -409,16 +407,19 @@ async fn spawn_edge(
     addrs
 }
 
-async fn spawn<F, Fut>(grpc: SocketAddr, admin: SocketAddr, serve: F) -> Running
-where
-    F: FnOnce(Listeners, Shutdown) -> Fut,
-    Fut: Future<Output = Result<(), shop_runtime::grpc::ServeError>> + Send + 'static,
-{
+/// A service's state on its fresh, migrated database.
+async fn build<S: Service>(config: &S::Config) -> S {
+    service::build::<S>(config).await.unwrap_or_else(|error| panic!("building the {} state: {error:#}", S::NAME))
+}
+
+/// Serves `state` on `grpc` and `admin` (port 0: any free one) until the
+/// returned handle's shutdown.
+async fn spawn<S: Service>(state: S, grpc: SocketAddr, admin: SocketAddr) -> Running {
     let listeners = listeners_at(grpc, admin).await;
     let addr = listeners.grpc_addr().expect("grpc address");
     let admin = listeners.admin_addr().expect("admin address");
     let shutdown = Shutdown::new();
-    tokio::spawn(serve(listeners, shutdown.clone()));
+    tokio::spawn(service::serve(state, listeners, serve_config(), shutdown.clone()));
     Running { addr, admin, shutdown }
 }
 
@@ -452,8 +453,7 @@ pub async fn start_users_with(
         serve: serve_config(),
         telemetry: TelemetryConfig::default(),
     };
-    let state = shop_users::AppState::build(&config).await.expect("users state");
-    spawn(addr, anywhere(), |l, s| shop_users::serve(l, state, serve_config(), s)).await
+    spawn(build::<shop_users::AppState>(&config).await, addr, anywhere()).await
 }
 
 /// A payments service's settings: the database at `url`, tokens verified with `auth`.
@@ -470,13 +470,11 @@ pub fn payments_config(url: &str, auth: &AuthConfig) -> shop_payments::Config {
 
 /// A payments service on `grpc` and `admin` (port 0: any free one).
 pub async fn start_payments(config: &shop_payments::Config, grpc: SocketAddr, admin: SocketAddr) -> Running {
-    let state = shop_payments::AppState::build(config).await.expect("payments state");
-    spawn(grpc, admin, |l, s| shop_payments::serve(l, state, serve_config(), s)).await
+    spawn(build::<shop_payments::AppState>(config).await, grpc, admin).await
 }
 
 async fn start_orders(config: &shop_orders::Config, grpc: SocketAddr, admin: SocketAddr) -> Running {
-    let state = shop_orders::AppState::build(config).await.expect("orders state");
-    spawn(grpc, admin, |l, s| shop_orders::serve(l, state, serve_config(), s)).await
+    spawn(build::<shop_orders::AppState>(config).await, grpc, admin).await
 }
 
 impl Drop for TestMesh {

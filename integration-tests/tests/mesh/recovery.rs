@@ -201,7 +201,7 @@ mesh_tests! {
         mesh.stop_payments().await;
         let failed = mesh.place_order(&ada, "retry-me", GOOD_CARD).await.unwrap_err();
         assert_eq!(failed.code(), Code::Unavailable, "{failed:?}");
-        assert!(failed.message().contains("retry with the same idempotency key"));
+        assert!(failed.message().contains("payments is unavailable; retry"), "{failed:?}");
         let stuck = only_order(&mesh, &ada).await;
         assert_eq!(stuck.status(), OrderStatus::Pending);
         assert_eq!(mesh.stock_of(&gpu).await.stock_reserved, 2, "the stock is held meanwhile");

@@ -3,7 +3,7 @@
 use shop_proto::products::v1::{
     BatchGetProductsRequest, GetProductRequest, Product, product_service_client::ProductServiceClient,
 };
-use shop_runtime::grpc::MeshChannel;
+use shop_runtime::{failure::Failure, grpc::MeshChannel};
 use tonic::Code;
 
 use crate::{domain::PricedProduct, error::Error};
@@ -29,7 +29,7 @@ impl Catalog {
                 _ => Err(Error::ProductNotFound(product_id.to_owned())),
             },
             Err(status) if status.code() == Code::NotFound => Err(Error::ProductNotFound(product_id.to_owned())),
-            Err(status) => Err(Error::Products(status)),
+            Err(status) => Err(Failure::downstream("products")(status).into()),
         }
     }
 
@@ -43,7 +43,7 @@ impl Catalog {
             .clone()
             .batch_get_products(BatchGetProductsRequest { product_ids })
             .await
-            .map_err(Error::Products)?;
+            .map_err(Failure::downstream("products"))?;
         Ok(response.into_inner().products.into_iter().map(priced).collect())
     }
 }

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use shop_proto::{cart::v1::GetCartRequest, products::v1::BatchGetProductsRequest};
-use shop_runtime::{db::is_unique_violation, grpc::deadline, time};
+use shop_runtime::{db::is_unique_violation, failure::Failure, grpc::deadline, time};
 
 use crate::{
     AppState,
@@ -119,7 +119,7 @@ async fn price_cart(state: &AppState, user_id: &str) -> Result<(Vec<LineRow>, St
         .clone()
         .get_cart(GetCartRequest { user_id: user_id.to_owned() })
         .await
-        .map_err(Error::downstream("cart"))?
+        .map_err(Failure::downstream("cart"))?
         .into_inner()
         .cart
         .unwrap_or_default();
@@ -132,7 +132,7 @@ async fn price_cart(state: &AppState, user_id: &str) -> Result<(Vec<LineRow>, St
         .clone()
         .batch_get_products(BatchGetProductsRequest { product_ids: ids })
         .await
-        .map_err(Error::downstream("products"))?
+        .map_err(Failure::downstream("products"))?
         .into_inner()
         .products;
     cart.lines
@@ -145,7 +145,7 @@ async fn price_cart(state: &AppState, user_id: &str) -> Result<(Vec<LineRow>, St
             let unit_price = product.price.as_ref().map_or(0, |p| p.amount_minor);
             let subtotal = unit_price
                 .checked_mul(i64::from(line.quantity))
-                .ok_or_else(|| Error::Internal("order total overflows".into()))?;
+                .ok_or_else(|| Failure::internal("order total overflows"))?;
             Ok(LineRow {
                 order_id: String::new(),
                 product_id: product.id.clone(),
@@ -161,7 +161,7 @@ async fn price_cart(state: &AppState, user_id: &str) -> Result<(Vec<LineRow>, St
             let currency =
                 products.first().and_then(|p| p.price.as_ref()).map(|p| p.currency.clone()).unwrap_or_default();
             if products.iter().any(|p| p.price.as_ref().is_some_and(|m| m.currency != currency)) {
-                return Err(Error::Internal("the cart mixes currencies".into()));
+                return Err(Failure::internal("the cart mixes currencies").into());
             }
             Ok((lines, currency))
         })
@@ -195,7 +195,7 @@ fn new_order(
         status: OrderStatus::Pending.as_str().to_owned(),
         status_reason: String::new(),
         step: Step::Reserving.as_str().to_owned(),
-        total_minor: total.ok_or_else(|| Error::Internal("order total overflows".into()))?,
+        total_minor: total.ok_or_else(|| Failure::internal("order total overflows"))?,
         currency,
         payment_id: None,
         lease_owner: Some(saga.owner.clone()),

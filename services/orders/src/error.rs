@@ -1,16 +1,17 @@
 //! The orders service's one error type, and its one conversion to the wire.
 
-use shop_runtime::{auth::AuthError, db::DbError, grpc::status, validation::FieldViolation};
-use tonic::{Code, Status};
+use shop_runtime::failure::Failure;
+use tonic::Status;
 
 use crate::domain::status::IllegalTransition;
 
 /// Everything an RPC of the orders service can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Bad input, by field.
-    #[error("invalid argument")]
-    InvalidArgument(Vec<FieldViolation>),
+    /// What every service can fail with: bad input, auth, the database, a
+    /// service it calls, a bug.
+    #[error(transparent)]
+    Common(#[from] Failure),
     /// No such order (or not one the caller may see).
     #[error("order not found")]
     NotFound,
@@ -29,68 +30,20 @@ pub enum Error {
     /// This call lost the saga lease to another (it stops; the other goes on).
     #[error("the order was taken over by another process; retry shortly")]
     LeaseLost,
-    /// A service the saga calls failed.
-    #[error("{service}: {}", .status.message())]
-    Downstream {
-        /// Which.
-        service: &'static str,
-        /// Its answer.
-        status: Status,
-    },
-    /// The caller is anonymous or not allowed.
-    #[error(transparent)]
-    Auth(#[from] AuthError),
-    /// The database failed.
-    #[error(transparent)]
-    Db(#[from] DbError),
-    /// Anything else that is our fault.
-    #[error("{0}")]
-    Internal(String),
-}
-
-impl Error {
-    /// A failed call to `service`.
-    pub fn downstream(service: &'static str) -> impl FnOnce(Status) -> Self {
-        move |status| Error::Downstream { service, status }
-    }
-}
-
-impl From<diesel::result::Error> for Error {
-    fn from(error: diesel::result::Error) -> Self {
-        Error::Db(DbError::from(error))
-    }
-}
-
-impl From<FieldViolation> for Error {
-    fn from(violation: FieldViolation) -> Self {
-        Error::InvalidArgument(vec![violation])
-    }
 }
 
 impl From<Error> for Status {
     fn from(error: Error) -> Self {
         match error {
-            Error::InvalidArgument(violations) => status::invalid_argument(&violations),
-            Error::NotFound => Status::not_found(error.to_string()),
             Error::EmptyCart | Error::Unpriceable(_) | Error::Illegal(_) => {
                 Status::failed_precondition(error.to_string())
             }
+            Error::NotFound => Status::not_found(error.to_string()),
             Error::Busy | Error::LeaseLost => Status::aborted(error.to_string()),
-            Error::Downstream { service, status } => match status.code() {
-                // Transient: the client retries with the same idempotency key and the saga resumes.
-                code @ (Code::Unavailable
-                | Code::DeadlineExceeded
-                | Code::Cancelled
-                | Code::Aborted
-                | Code::ResourceExhausted) => {
-                    tracing::warn!(service, ?code, message = status.message(), "downstream failure");
-                    Status::new(code, format!("{service} is unavailable; retry with the same idempotency key"))
-                }
-                _ => status::internal(&format!("{service}: {}", status.message())),
-            },
-            Error::Auth(auth) => auth.into(),
-            Error::Db(db) => status::database(&db),
-            Error::Internal(_) => status::internal(&error),
+            Error::Common(failure) => failure.into(),
         }
     }
 }
+
+// `?` turns a database, auth or validation failure into `Error::Common`.
+shop_runtime::common_failures!(Error);

@@ -1,6 +1,6 @@
 //! After checkout: cancelling (refund and restock) and shipping/delivering.
 
-use shop_runtime::{auth::Principal, time};
+use shop_runtime::{auth::Principal, failure::Failure, time};
 
 use crate::{
     AppState,
@@ -19,7 +19,7 @@ pub async fn visible(state: &AppState, caller: &Principal, order_id: &str) -> Re
 }
 
 fn parse(stored: &str) -> Result<OrderStatus, Error> {
-    OrderStatus::parse(stored).ok_or_else(|| Error::Internal(format!("stored status {stored:?} is unknown")))
+    OrderStatus::parse(stored).ok_or_else(|| Failure::internal(format!("stored status {stored:?} is unknown")).into())
 }
 
 /// Cancels an order before it ships: whatever was charged is refunded and

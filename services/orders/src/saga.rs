@@ -16,7 +16,7 @@ use shop_proto::{
         ReserveStockRequest,
     },
 };
-use shop_runtime::{grpc::status::precondition_violations, time};
+use shop_runtime::{failure::Failure, grpc::status::precondition_violations, time};
 use tokio_util::task::AbortOnDropHandle;
 use tonic::Code;
 use tracing::Instrument;
@@ -51,7 +51,7 @@ impl Saga {
     pub async fn drive_detached(self, order: OrderRow, card: Option<CheckedCard>) -> Result<OrderRow, Error> {
         let tracker = self.state.sagas.clone();
         let task = tracker.spawn(async move { self.drive(order, card.as_ref()).await }.in_current_span());
-        task.await.map_err(|failed| Error::Internal(format!("the checkout task failed: {failed}")))?
+        task.await.map_err(|failed| Failure::internal(format!("the checkout task failed: {failed}")))?
     }
 
     /// When a lease taken now runs out.
@@ -83,7 +83,7 @@ impl Saga {
     async fn run(&self, order: &mut OrderRow, card: Option<&CheckedCard>) -> Result<(), Error> {
         loop {
             let step =
-                Step::parse(&order.step).ok_or_else(|| Error::Internal(format!("unknown step {:?}", order.step)))?;
+                Step::parse(&order.step).ok_or_else(|| Failure::internal(format!("unknown step {:?}", order.step)))?;
             match step {
                 Step::Reserving if card.is_some() => self.reserve(order).await?,
                 Step::Reserving => {
@@ -139,7 +139,7 @@ impl Saga {
                 let reason = shortage_reason(&status, &lines);
                 self.finish(order, OrderStatus::Rejected, &reason).await
             }
-            Err(status) => Err(Error::downstream("products")(status)),
+            Err(status) => Err(Failure::downstream("products")(status).into()),
         }
     }
 
@@ -159,7 +159,7 @@ impl Saga {
                     }),
                     idempotency_key: payment_key(order),
                 };
-                payments.clone().charge(request).await.map_err(Error::downstream("payments"))?.into_inner().payment
+                payments.clone().charge(request).await.map_err(Failure::downstream("payments"))?.into_inner().payment
             }
             None => self.void_charge(order).await?,
         };
@@ -206,7 +206,7 @@ impl Saga {
                 )
                 .await
             }
-            Err(status) => Err(Error::downstream("products")(status)),
+            Err(status) => Err(Failure::downstream("products")(status).into()),
         }
     }
 
@@ -227,7 +227,7 @@ impl Saga {
             idempotency_key: payment_key(order),
         };
         let voided = self.state.downstreams.payments.clone().void_charge(request).await;
-        Ok(voided.map_err(Error::downstream("payments"))?.into_inner().payment)
+        Ok(voided.map_err(Failure::downstream("payments"))?.into_inner().payment)
     }
 
     /// Closes the order's charge key (a charge still on its way must not
@@ -238,7 +238,7 @@ impl Saga {
             return Ok(());
         };
         let request = RefundRequest { payment_id: payment.id, reason: reason.to_owned() };
-        self.state.downstreams.payments.clone().refund(request).await.map_err(Error::downstream("payments"))?;
+        self.state.downstreams.payments.clone().refund(request).await.map_err(Failure::downstream("payments"))?;
         Ok(())
     }
 
@@ -248,7 +248,7 @@ impl Saga {
         match self.state.downstreams.products.clone().release_reservation(request).await {
             Ok(_) => Ok(()),
             Err(status) if status.code() == Code::NotFound => Ok(()),
-            Err(status) => Err(Error::downstream("products")(status)),
+            Err(status) => Err(Failure::downstream("products")(status).into()),
         }
     }
 

@@ -85,8 +85,8 @@ impl OrderService for OrdersApi {
             exp_year: c.exp_year,
             cvc: &c.cvc,
         });
-        let checkout = Checkout::parse(&input.idempotency_key, address, card, time::now().date())
-            .map_err(Error::InvalidArgument)?;
+        let checkout =
+            Checkout::parse(&input.idempotency_key, address, card, time::now().date()).map_err(Error::from)?;
         let (order, replayed) = checkout::place(&self.state, &caller.subject, checkout).await?;
         tracing::Span::current().record("order_id", order.id.as_str());
         Ok(Response::new(pb::PlaceOrderResponse { order: Some(self.one(&order).await?), replayed }))

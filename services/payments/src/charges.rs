@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use shop_card::CheckedCard;
-use shop_runtime::{db::is_unique_violation, grpc::deadline, time, validation::FieldViolation};
+use shop_runtime::{db::is_unique_violation, failure::Failure, grpc::deadline, time, validation::FieldViolation};
 use tracing::Instrument;
 
 use crate::{
@@ -30,7 +30,7 @@ pub async fn charge(state: &AppState, charge: NewCharge) -> Result<PaymentRow, E
     let wait = deadline::remaining().unwrap_or(WAIT_FOR_ATTEMPT).min(WAIT_FOR_ATTEMPT);
     let state = state.clone();
     let task = tokio::spawn(async move { charge_to_end(&state, charge, wait).await }.in_current_span());
-    task.await.map_err(|failed| Error::Internal(format!("the charge task failed: {failed}")))?
+    task.await.map_err(|failed| Failure::internal(format!("the charge task failed: {failed}")))?
 }
 
 async fn charge_to_end(state: &AppState, charge: NewCharge, wait: Duration) -> Result<PaymentRow, Error> {

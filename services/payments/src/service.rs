@@ -49,8 +49,7 @@ impl PaymentService for PaymentsApi {
             amount: input.amount.as_ref().map(|m| (m.amount_minor, m.currency.as_str())),
             idempotency_key: &input.idempotency_key,
         };
-        let charge =
-            NewCharge::parse(ChargeInput { terms, card }, time::now().date()).map_err(Error::InvalidArgument)?;
+        let charge = NewCharge::parse(ChargeInput { terms, card }, time::now().date()).map_err(Error::from)?;
         let payment = charges::charge(&self.state, charge).await?;
         tracing::Span::current().record("payment_id", payment.id.as_str());
         Ok(Response::new(pb::ChargeResponse { payment: Some(to_proto(&payment)) }))
@@ -70,7 +69,7 @@ impl PaymentService for PaymentsApi {
             amount: input.amount.as_ref().map(|m| (m.amount_minor, m.currency.as_str())),
             idempotency_key: &input.idempotency_key,
         })
-        .map_err(Error::InvalidArgument)?;
+        .map_err(Error::from)?;
         let payment = charges::void(&self.state, terms).await?;
         tracing::Span::current().record("payment_id", payment.id.as_str());
         Ok(Response::new(pb::VoidChargeResponse { payment: Some(to_proto(&payment)) }))

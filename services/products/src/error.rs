@@ -1,10 +1,8 @@
 //! The products service's one error type, and its one conversion to the wire.
 
 use shop_runtime::{
-    auth::AuthError,
-    db::DbError,
+    failure::Failure,
     grpc::status::{self, PreconditionViolation},
-    validation::FieldViolation,
 };
 use tonic::Status;
 
@@ -24,9 +22,10 @@ pub struct Shortage {
 /// Everything an RPC of the products service can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Bad input, by field.
-    #[error("invalid argument")]
-    InvalidArgument(Vec<FieldViolation>),
+    /// What every service can fail with: bad input, auth, the database, a
+    /// service it calls, a bug.
+    #[error(transparent)]
+    Common(#[from] Failure),
     /// No such product.
     #[error("product_id: no product {0}")]
     ProductNotFound(String),
@@ -53,39 +52,11 @@ pub enum Error {
     /// A concurrent call changed the reservation first; retrying is safe.
     #[error("the reservation changed concurrently; retry")]
     Conflict,
-    /// The caller is anonymous or not allowed.
-    #[error(transparent)]
-    Auth(#[from] AuthError),
-    /// The database failed.
-    #[error(transparent)]
-    Db(#[from] DbError),
-    /// Anything else that is our fault.
-    #[error("{0}")]
-    Internal(String),
-}
-
-impl From<diesel::result::Error> for Error {
-    fn from(error: diesel::result::Error) -> Self {
-        Error::Db(DbError::from(error))
-    }
-}
-
-impl From<FieldViolation> for Error {
-    fn from(violation: FieldViolation) -> Self {
-        Error::InvalidArgument(vec![violation])
-    }
-}
-
-impl From<Vec<FieldViolation>> for Error {
-    fn from(violations: Vec<FieldViolation>) -> Self {
-        Error::InvalidArgument(violations)
-    }
 }
 
 impl From<Error> for Status {
     fn from(error: Error) -> Self {
         match error {
-            Error::InvalidArgument(violations) => status::invalid_argument(&violations),
             Error::ProductNotFound(_) | Error::ReservationNotFound => Status::not_found(error.to_string()),
             Error::SkuTaken => Status::already_exists(error.to_string()),
             Error::InsufficientStock(shortages) => {
@@ -105,9 +76,10 @@ impl From<Error> for Status {
             }
             Error::BelowReserved { .. } | Error::ReservationClosed(_) => Status::failed_precondition(error.to_string()),
             Error::Conflict => Status::aborted(error.to_string()),
-            Error::Auth(auth) => auth.into(),
-            Error::Db(db) => status::database(&db),
-            Error::Internal(_) => status::internal(&error),
+            Error::Common(failure) => failure.into(),
         }
     }
 }
+
+// `?` turns a database, auth or validation failure into `Error::Common`.
+shop_runtime::common_failures!(Error);

@@ -167,7 +167,7 @@ pub async fn seed_demo_catalog(state: &AppState) -> Result<usize, Error> {
             image_url: &image_url,
             stock: *stock,
         };
-        let product = NewProduct::parse(&input, &state.currency).map_err(Error::InvalidArgument)?;
+        let product = NewProduct::parse(&input, &state.currency)?;
         match catalog::create(state, product).await {
             Ok(_) => seeded += 1,
             Err(Error::SkuTaken) => {}

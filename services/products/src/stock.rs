@@ -7,7 +7,7 @@
 //! locked in product-id order, so they never deadlock.
 
 use chrono::TimeDelta;
-use shop_runtime::{db::DbConn, db::is_unique_violation, time};
+use shop_runtime::{db::DbConn, db::is_unique_violation, failure::Failure, time};
 
 use crate::{
     AppState,
@@ -243,7 +243,8 @@ async fn find(conn: &mut DbConn, order_id: &str) -> Result<Reservation, Error> {
 }
 
 fn parse_status(stored: &str) -> Result<Status, Error> {
-    Status::parse(stored).ok_or_else(|| Error::Internal(format!("stored reservation status {stored:?} is unknown")))
+    Status::parse(stored)
+        .ok_or_else(|| Failure::internal(format!("stored reservation status {stored:?} is unknown")).into())
 }
 
 /// Expires up to a hundred overdue reservations: one round of the sweep.

@@ -4,15 +4,18 @@
 
 pub mod admin;
 pub mod auth;
+pub mod component;
 pub mod config;
 pub mod db;
 pub mod exit;
+pub mod failure;
 pub mod grpc;
 pub mod listen;
 pub mod metrics;
 pub mod pagination;
 pub mod periodic;
 pub mod secret;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 pub mod time;

@@ -9,7 +9,7 @@ mod secrets;
 mod supervisor;
 mod up;
 
-use shop_runtime::{Shutdown, telemetry};
+use shop_runtime::component;
 
 pub use cli::{Cli, Command, Component, ServeArgs, UpArgs};
 pub use up::up;
@@ -39,27 +39,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(component: Component) -> anyhow::Result<()> {
-    let (name, telemetry_config) = match &component {
-        Component::Users(config) => (shop_users::SERVICE_NAME, config.telemetry.clone()),
-        Component::Products(config) => (shop_products::SERVICE_NAME, config.telemetry.clone()),
-        Component::Cart(config) => (shop_cart::SERVICE_NAME, config.telemetry.clone()),
-        Component::Orders(config) => (shop_orders::SERVICE_NAME, config.telemetry.clone()),
-        Component::Payments(config) => (shop_payments::SERVICE_NAME, config.telemetry.clone()),
-        Component::Edge(config) => (shop_edge::SERVICE_NAME, config.telemetry.clone()),
-    };
-    let telemetry = telemetry::init(name, &telemetry_config)?;
     if let Ok(launcher) = std::env::var(supervisor::LAUNCHER_PID_ENV) {
         supervisor::die_with_launcher(&launcher);
     }
-    let shutdown = Shutdown::on_signals();
-    let result = match component {
-        Component::Users(config) => shop_users::run(config, shutdown).await,
-        Component::Products(config) => shop_products::run(config, shutdown).await,
-        Component::Cart(config) => shop_cart::run(config, shutdown).await,
-        Component::Orders(config) => shop_orders::run(config, shutdown).await,
-        Component::Payments(config) => shop_payments::run(config, shutdown).await,
-        Component::Edge(config) => shop_edge::run(config, shutdown).await,
-    };
-    telemetry.shutdown();
-    result
+    match component {
+        Component::Users(config) => component::run::<shop_users::AppState>(config).await,
+        Component::Products(config) => component::run::<shop_products::AppState>(config).await,
+        Component::Cart(config) => component::run::<shop_cart::AppState>(config).await,
+        Component::Orders(config) => component::run::<shop_orders::AppState>(config).await,
+        Component::Payments(config) => component::run::<shop_payments::AppState>(config).await,
+        Component::Edge(config) => component::run::<shop_edge::Edge>(config).await,
+    }
 }

@@ -242,7 +242,8 @@ pub fn die_with_launcher(launcher_pid: &str) {
     #[cfg(target_os = "linux")]
     {
         if let Err(error) = nix::sys::prctl::set_pdeathsig(signal::Signal::SIGTERM) {
-            tracing::warn!(%error, "cannot follow the launcher's lifetime");
+            // Before telemetry is installed: straight to stderr.
+            eprintln!("warning: cannot follow the launcher's lifetime: {error}");
         }
         // The launcher may have died before the request above took effect.
         if nix::unistd::getppid().as_raw().to_string() != launcher_pid {

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use shop_runtime::{
     auth::Role,
     db::{DbConn, is_unique_violation},
+    failure::Failure,
     time,
     validation::FieldViolation,
 };
@@ -66,7 +67,7 @@ pub async fn login(state: &AppState, email: &str, password: String, address: Opt
     let violations: Vec<_> =
         missing.iter().filter(|(_, m)| *m).map(|(f, _)| FieldViolation::new(*f, "is required")).collect();
     if !violations.is_empty() {
-        return Err(Error::InvalidArgument(violations));
+        return Err(Failure::InvalidArgument(violations).into());
     }
     state.throttles.login(&email, address)?;
     // No connection is held while argon2 runs.
@@ -159,7 +160,7 @@ pub fn issue_service_token(state: &AppState, client_id: &str, client_secret: &st
 /// Makes sure the configured admin account exists and is an admin. An
 /// existing account keeps its password.
 pub async fn seed_admin(state: &AppState, email: &str, password: &str) -> Result<(), Error> {
-    let account = NewAccount::parse(email, password, "Administrator").map_err(Error::InvalidArgument)?;
+    let account = NewAccount::parse(email, password, "Administrator")?;
     let mut conn = state.db.conn().await?;
     match store::find_user_by_email(&mut conn, &account.email).await? {
         Some(user) if user.role == Role::Admin.as_str() => {}
@@ -200,7 +201,7 @@ async fn insert_admin(state: &AppState, account: NewAccount) -> Result<(), Error
 
 fn sign_access(state: &AppState, user: &UserRow) -> Result<SignedToken, Error> {
     let role =
-        Role::parse(&user.role).ok_or_else(|| Error::Internal(format!("stored role {:?} is unknown", user.role)))?;
+        Role::parse(&user.role).ok_or_else(|| Failure::internal(format!("stored role {:?} is unknown", user.role)))?;
     state.signer.sign(&user.id, role, state.ttls.access_token())
 }
 

@@ -1,14 +1,15 @@
 //! The users service's one error type, and its one conversion to the wire.
 
-use shop_runtime::{auth::AuthError, db::DbError, grpc::status, validation::FieldViolation};
+use shop_runtime::{failure::Failure, grpc::status};
 use tonic::Status;
 
 /// Everything an RPC of the users service can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Bad input, by field.
-    #[error("invalid argument")]
-    InvalidArgument(Vec<FieldViolation>),
+    /// What every service can fail with: bad input, auth, the database, a
+    /// service it calls, a bug.
+    #[error(transparent)]
+    Common(#[from] Failure),
     /// Registration with an email that has an account.
     #[error("email: already registered")]
     EmailTaken,
@@ -32,42 +33,21 @@ pub enum Error {
     /// No such account (or not one the caller may see).
     #[error("user not found")]
     UserNotFound,
-    /// The caller is anonymous or not allowed.
-    #[error(transparent)]
-    Auth(#[from] AuthError),
-    /// The database failed.
-    #[error(transparent)]
-    Db(#[from] DbError),
-    /// Anything else that is our fault.
-    #[error("{0}")]
-    Internal(String),
-}
-
-impl From<diesel::result::Error> for Error {
-    fn from(error: diesel::result::Error) -> Self {
-        Error::Db(DbError::from(error))
-    }
-}
-
-impl From<FieldViolation> for Error {
-    fn from(violation: FieldViolation) -> Self {
-        Error::InvalidArgument(vec![violation])
-    }
 }
 
 impl From<Error> for Status {
     fn from(error: Error) -> Self {
         match error {
-            Error::InvalidArgument(violations) => status::invalid_argument(&violations),
-            Error::EmailTaken => Status::already_exists(error.to_string()),
             Error::BadCredentials | Error::BadRefreshToken | Error::BadClientCredentials => {
                 Status::unauthenticated(error.to_string())
             }
+            Error::EmailTaken => Status::already_exists(error.to_string()),
             Error::UserNotFound => Status::not_found(error.to_string()),
             Error::Throttled { retry_after, .. } => status::resource_exhausted(error.to_string(), retry_after),
-            Error::Auth(auth) => auth.into(),
-            Error::Db(db) => status::database(&db),
-            Error::Internal(_) => status::internal(&error),
+            Error::Common(failure) => failure.into(),
         }
     }
 }
+
+// `?` turns a database, auth or validation failure into `Error::Common`.
+shop_runtime::common_failures!(Error);

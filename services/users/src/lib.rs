@@ -1,8 +1,8 @@
 //! The users service: accounts, passwords, access tokens signed with the
 //! mesh's private key, rotating refresh tokens, and service tokens.
 //!
-//! [`run`] is what the binary and the `shop` launcher call; [`AppState::build`]
-//! and [`serve`] are split out so tests can serve on a port of their choosing.
+//! [`AppState`] is the service as the runtime sees it (see
+//! `shop_runtime::service`).
 
 pub mod accounts;
 mod clients;
@@ -13,6 +13,7 @@ pub mod keys;
 mod passwords;
 mod schema;
 mod service;
+mod state;
 pub mod store;
 mod throttle;
 pub mod tokens;
@@ -20,53 +21,26 @@ pub mod tokens;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use shop_proto::users::v1::user_service_server::UserServiceServer;
-use shop_runtime::{
-    Shutdown,
-    auth::TokenVerifier,
-    config::ServeConfig,
-    db::{Db, Migrations},
-    grpc::{GrpcServer, Listeners, ServeError, bind_and_serve},
-};
+use shop_runtime::service::prelude::*;
 
 pub use clients::ServiceClients;
 pub use config::Config;
 pub use error::Error;
 pub use service::UsersApi;
+pub use state::AppState;
 
-use crate::{config::TokenTtls, passwords::Passwords, throttle::Throttles, tokens::TokenSigner};
+use crate::{passwords::Passwords, throttle::Throttles, tokens::TokenSigner};
 
-/// The service's name in telemetry and the launcher.
-pub const SERVICE_NAME: &str = "users";
+impl Service for AppState {
+    type Config = Config;
+    const NAME: &'static str = "users";
+    const MIGRATIONS: Migrations = embedded_migrations!();
 
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-
-/// The users schema, per backend.
-pub const MIGRATIONS: Migrations = Migrations { sqlite: || SQLITE_MIGRATIONS, postgres: || POSTGRES_MIGRATIONS };
-
-/// What every RPC shares.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    /// The database pool.
-    pub db: Db,
-    /// Verifies access tokens (the public half of the signing key).
-    pub verifier: TokenVerifier,
-    signer: Arc<TokenSigner>,
-    passwords: Passwords,
-    clients: ServiceClients,
-    ttls: TokenTtls,
-    throttles: Throttles,
-}
-
-impl AppState {
-    /// Connects and migrates the database, loads the signing key and seeds the admin.
-    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+    /// Loads the signing key and seeds the admin.
+    async fn build(config: &Config, db: Db) -> anyhow::Result<Self> {
         let private_key = config.signing_key.load().context("loading the signing key")?;
         let (signer, verifier) = TokenSigner::from_private_pem(&private_key).context("loading the signing key")?;
-        let db = Db::connect(&config.database).await.context("opening the database")?;
-        db.migrate(&MIGRATIONS).await.context("migrating the database")?;
         let state = Self {
             db,
             verifier,
@@ -81,27 +55,14 @@ impl AppState {
         }
         Ok(state)
     }
-}
 
-/// Serves the users API on `listeners` until `shutdown` fires.
-pub async fn serve(
-    listeners: Listeners,
-    state: AppState,
-    config: ServeConfig,
-    shutdown: Shutdown,
-) -> Result<(), ServeError> {
-    GrpcServer::new(config, state.verifier.clone())
-        .database(state.db.clone())
-        .add_service(UserServiceServer::new(UsersApi::new(state)))
-        .serve(listeners, shutdown)
-        .await
-}
+    fn server(self, serve: ServeConfig) -> GrpcServer {
+        GrpcServer::new(serve, self.verifier.clone())
+            .database(self.db.clone())
+            .add_service(UserServiceServer::new(UsersApi::new(self)))
+    }
 
-/// Builds the state, binds the configured address and serves until `shutdown`.
-pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
-    let state = AppState::build(&config).await?;
-    let (addr, admin, backend) = (config.listen_addr, config.serve.admin_listen_addr, state.db.backend());
-    bind_and_serve(SERVICE_NAME, addr, admin, backend, |listeners| serve(listeners, state, config.serve, shutdown))
-        .await?;
-    Ok(())
+    fn settings(config: &Config) -> Settings<'_> {
+        Settings::new(config.listen_addr, &config.serve, &config.database, &config.telemetry)
+    }
 }

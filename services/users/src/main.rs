@@ -1,20 +1,5 @@
 //! `shop-users`: the users service on its own, configured by flags and env.
 
-use std::process::ExitCode;
-
-use clap::Parser;
-use shop_runtime::{Shutdown, exit, telemetry};
-
-#[tokio::main]
-async fn main() -> ExitCode {
-    let config = shop_users::Config::parse();
-    exit::report(
-        async {
-            let telemetry = telemetry::init(shop_users::SERVICE_NAME, &config.telemetry)?;
-            let result = shop_users::run(config, Shutdown::on_signals()).await;
-            telemetry.shutdown();
-            result
-        }
-        .await,
-    )
+fn main() -> std::process::ExitCode {
+    shop_runtime::component::main::<shop_users::AppState>()
 }

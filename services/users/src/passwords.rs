@@ -15,6 +15,8 @@ use argon2::{
 };
 use tokio::sync::oneshot;
 
+use shop_runtime::failure::Failure;
+
 use crate::error::Error;
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -45,7 +47,7 @@ impl Passwords {
                         job();
                     }
                 })
-                .map_err(|e| Error::Internal(format!("cannot start a hashing thread: {e}")))?;
+                .map_err(|e| Failure::internal(format!("cannot start a hashing thread: {e}")))?;
         }
         let mut passwords = Self { decoy: Arc::from(""), jobs };
         passwords.decoy = passwords.run(|| hash_now("decoy password")).await??.into();
@@ -79,8 +81,8 @@ impl Passwords {
                 let _ = done.send(work());
             }
         });
-        self.jobs.send(job).map_err(|_| Error::Internal("the hashing threads are gone".into()))?;
-        result.await.map_err(|_| Error::Internal("a hashing thread failed".into()))
+        self.jobs.send(job).map_err(|_| Failure::internal("the hashing threads are gone"))?;
+        result.await.map_err(|_| Failure::internal("a hashing thread failed").into())
     }
 }
 
@@ -97,7 +99,7 @@ fn argon2_into(argon2: &Argon2<'_>, password: &[u8], salt: &[u8], out: &mut [u8]
 /// The PHC string of `password` under argon2id's default parameters
 /// (m=19456, t=2, p=1) and a random 16-byte salt.
 fn hash_now(password: &str) -> Result<String, Error> {
-    let failed = |e: &dyn std::fmt::Display| Error::Internal(format!("hashing failed: {e}"));
+    let failed = |e: &dyn std::fmt::Display| Failure::internal(format!("hashing failed: {e}"));
     let argon2 = Argon2::default();
     let salt = Salt::new(&rand::random::<[u8; Salt::RECOMMENDED_LENGTH]>()).map_err(|e| failed(&e))?;
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];

@@ -43,7 +43,7 @@ impl UserService for UsersApi {
     async fn register(&self, request: Request<pb::RegisterRequest>) -> Result<Response<pb::RegisterResponse>, Status> {
         let address = client_address::of(&request);
         let input = request.into_inner();
-        let account = NewAccount::parse(&input.email, &input.password, &input.name).map_err(Error::InvalidArgument)?;
+        let account = NewAccount::parse(&input.email, &input.password, &input.name).map_err(Error::from)?;
         let session = accounts::register(&self.state, account, address).await?;
         let (user, access_token, refresh_token, expires_in) = session_parts(session);
         Ok(Response::new(pb::RegisterResponse { user, access_token, refresh_token, expires_in }))

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use shop_runtime::{
     Secret,
     auth::{AUDIENCE, Claims, ISSUER, KeyError, Role, TokenVerifier},
+    failure::Failure,
 };
 
 use crate::{error::Error, keys};
@@ -57,7 +58,7 @@ impl TokenSigner {
             jti: uuid::Uuid::now_v7().to_string(),
         };
         let token = jsonwebtoken::encode(&self.header, &claims, &self.key)
-            .map_err(|e| Error::Internal(format!("signing failed: {e}")))?;
+            .map_err(|e| Failure::internal(format!("signing failed: {e}")))?;
         Ok(SignedToken { token, expires_in: i32::try_from(lifetime).unwrap_or(i32::MAX) })
     }
 }

@@ -2,6 +2,7 @@
 //! every caller uses, deadlines across hops, and error details on statuses.
 
 mod accept;
+mod background;
 mod client;
 pub mod client_address;
 pub mod deadline;

@@ -11,7 +11,7 @@ use std::{
 };
 
 use tokio::net::TcpListener;
-use tokio_util::task::AbortOnDropHandle;
+use tokio_util::task::{AbortOnDropHandle, TaskTracker};
 use tonic::{body::Body, server::NamedService, service::RoutesBuilder};
 use tonic_health::server::HealthReporter;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
@@ -19,6 +19,7 @@ use tracing::{Instrument, Span};
 
 use super::{
     accept::{self, ConnectionSettings},
+    background::Background,
     deadline,
     health::{Dependency, HealthWatch},
     observe::{ObserveLayer, ServedMethods},
@@ -84,6 +85,7 @@ pub struct GrpcServer {
     verifier: TokenVerifier,
     config: ServeConfig,
     metrics: Metrics,
+    background: Background,
 }
 
 impl GrpcServer {
@@ -93,7 +95,8 @@ impl GrpcServer {
         let mut routes = RoutesBuilder::default();
         routes.add_service(health_service);
         let metrics = Metrics::new();
-        Self { routes, names: Vec::new(), health, dependencies: Vec::new(), verifier, config, metrics }
+        let background = Background::default();
+        Self { routes, names: Vec::new(), health, dependencies: Vec::new(), verifier, config, metrics, background }
     }
 
     /// The service's own database: its pool shows in the metrics, and the
@@ -114,6 +117,28 @@ impl GrpcServer {
     /// The server's metrics, to register a service's own families.
     pub fn metrics(&self) -> Metrics {
         self.metrics.clone()
+    }
+
+    /// Runs `round` every `interval` (the first at once) while the server
+    /// serves. A failed round is logged under `name` and the next one runs on
+    /// time; at shutdown no new round starts, and the one under way gets the
+    /// drain limit to finish.
+    pub fn every<F, Fut, E>(mut self, name: &'static str, interval: Duration, round: F) -> Self
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), E>> + Send,
+        E: std::fmt::Display,
+    {
+        self.background.every(name, interval, round);
+        self
+    }
+
+    /// Tasks that calls start and that outlive them (`name` says what they
+    /// are in the log): at shutdown, once the calls have drained, they get
+    /// the drain limit to finish.
+    pub fn detached(mut self, name: &'static str, tasks: TaskTracker) -> Self {
+        self.background.detached(name, tasks);
+        self
     }
 
     /// Adds a generated service (`FooServiceServer::new(..)`).
@@ -138,7 +163,7 @@ impl GrpcServer {
     /// then every configured interval, and turns NOT_SERVING as soon as the
     /// shutdown starts, so load balancers stop sending work.
     pub async fn serve(self, listeners: Listeners, shutdown: Shutdown) -> Result<(), ServeError> {
-        let Self { mut routes, names, health, dependencies, verifier, config, metrics } = self;
+        let Self { mut routes, names, health, dependencies, verifier, config, metrics, background } = self;
         let rpc_metrics = RpcMetrics::rpc(&metrics);
         if let Some(admin) = listeners.admin {
             let (metrics, stop) = (metrics.clone(), shutdown.clone());
@@ -175,8 +200,11 @@ impl GrpcServer {
             .service(routes.routes());
         let settings =
             ConnectionSettings { concurrency: config.concurrency_per_connection, keepalive: Duration::from_secs(30) };
+        let background = background.start(&shutdown);
         let server = accept::serve(listeners.grpc, calls, settings, shutdown.clone());
-        drain_within(&shutdown, Duration::from_secs(config.drain_secs), server).await;
+        let drain = Duration::from_secs(config.drain_secs);
+        drain_within(&shutdown, drain, server).await;
+        background.finish(drain).await;
         watching.abort();
         Ok(())
     }

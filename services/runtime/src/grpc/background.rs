@@ -1,0 +1,76 @@
+//! Work a server does besides answering calls: rounds run every so often
+//! (a sweep, a recovery pass), and tasks its calls start that outlive them
+//! (a saga whose caller went away). At shutdown both get the drain limit to
+//! finish, the same limit the calls get.
+
+use std::{fmt, future::Future, time::Duration};
+
+use futures::future::{BoxFuture, join_all};
+use tokio_util::task::TaskTracker;
+
+use crate::{periodic::Periodic, shutdown::Shutdown};
+
+type Start = Box<dyn FnOnce(Shutdown) -> Periodic + Send>;
+
+/// The background work of a server under construction.
+#[derive(Default)]
+pub(super) struct Background {
+    periodic: Vec<(&'static str, Start)>,
+    detached: Vec<(&'static str, TaskTracker)>,
+}
+
+impl fmt::Debug for Background {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Background")
+            .field("periodic", &self.periodic.iter().map(|(name, _)| name).collect::<Vec<_>>())
+            .field("detached", &self.detached.iter().map(|(name, _)| name).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Background {
+    pub(super) fn every<F, Fut, E>(&mut self, name: &'static str, interval: Duration, round: F)
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), E>> + Send,
+        E: fmt::Display,
+    {
+        let start = move |shutdown| Periodic::every(name, interval, shutdown, round);
+        self.periodic.push((name, Box::new(start)));
+    }
+
+    pub(super) fn detached(&mut self, name: &'static str, tasks: TaskTracker) {
+        self.detached.push((name, tasks));
+    }
+
+    /// Starts the periodic rounds; they stop starting new rounds once `shutdown` fires.
+    pub(super) fn start(self, shutdown: &Shutdown) -> Running {
+        let periodic = self.periodic.into_iter().map(|(_, start)| start(shutdown.clone())).collect();
+        Running { periodic, detached: self.detached }
+    }
+}
+
+/// Background work under way.
+pub(super) struct Running {
+    periodic: Vec<Periodic>,
+    detached: Vec<(&'static str, TaskTracker)>,
+}
+
+impl Running {
+    /// Lets the rounds under way and the detached tasks finish, all within
+    /// `limit` (call it once the shutdown has fired). What is still running
+    /// then is abandoned, and said so.
+    pub(super) async fn finish(self, limit: Duration) {
+        let rounds =
+            self.periodic.into_iter().map(|periodic| -> BoxFuture<'static, ()> { Box::pin(periodic.finish(limit)) });
+        let detached = self.detached.into_iter().map(|(name, tasks)| -> BoxFuture<'static, ()> {
+            Box::pin(async move {
+                tasks.close();
+                if tokio::time::timeout(limit, tasks.wait()).await.is_err() {
+                    tracing::warn!(running = tasks.len(), "{name}: still running at the end of the drain; abandoned");
+                }
+            })
+        });
+        join_all(rounds.chain(detached)).await;
+    }
+}
