@@ -19,6 +19,9 @@ use axum::{
     routing::get,
 };
 use flate2::read::GzDecoder;
+use tonic::Code;
+
+use crate::error::ApiError;
 
 /// Scripts, styles, the socket and data: images, from this origin only.
 const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
@@ -74,9 +77,11 @@ static ETAGS: LazyLock<Vec<(&'static str, HeaderValue)>> = LazyLock::new(|| {
         .collect()
 });
 
-/// The asset routes: `/graphql/assets/*` and `/api/v1/docs/assets/*`.
-pub fn asset_routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+/// The REST reference page at `/api/v1/docs`, and the assets of the pages:
+/// `/graphql/assets/*` and `/api/v1/docs/assets/*`.
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
+        .route("/api/v1/docs", get(docs))
         .route("/graphql/assets/{name}", get(|name, headers| serve(GRAPHIQL_ASSETS, name, headers)))
         .route("/api/v1/docs/assets/{name}", get(|name, headers| serve(DOCS_ASSETS, name, headers)))
 }
@@ -87,7 +92,7 @@ pub async fn graphiql() -> Response {
 }
 
 /// The REST reference (Swagger UI over `/api/v1/openapi.json`).
-pub async fn docs() -> Response {
+async fn docs() -> Response {
     page(include_str!("../assets/docs.html"))
 }
 
@@ -102,7 +107,7 @@ fn page(html: &'static str) -> Response {
 
 async fn serve(assets: &'static [Asset], Path(name): Path<String>, request: HeaderMap) -> Response {
     let Some(asset) = assets.iter().find(|asset| asset.name == name) else {
-        return crate::rest::not_found().await.into_response();
+        return ApiError::new(Code::NotFound, "no such route").into_response();
     };
     let mut headers = HeaderMap::new();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -48,7 +48,7 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(rest::router(&state.limits.catalog_currency))
         .merge(graphql::router(graphql::executor(state.clone())))
-        .merge(browser::asset_routes())
+        .merge(browser::routes())
         .route("/healthz", get(rest::healthz))
         .route("/readyz", get(rest::readyz))
         .fallback(rest::not_found)

@@ -368,7 +368,7 @@ impl TestMesh {
 
     /// Seeds the demo catalog the way the launcher does; returns how many were added.
     pub async fn seed_demo_catalog(&self) -> usize {
-        shop_products::seed::seed_demo_catalog(&self.products_state).await.expect("seed the demo catalog")
+        shop_products::seed_demo_catalog(&self.products_state).await.expect("seed the demo catalog")
     }
 
     /// The products service's `/metrics` exposition.

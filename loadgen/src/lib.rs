@@ -9,6 +9,7 @@
 pub mod bench;
 mod http;
 mod procs;
+mod scenario_kind;
 mod scenarios;
 mod setup;
 mod summary;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 
 use goose::{config::GooseConfiguration, prelude::*};
 
-pub use scenarios::ScenarioKind;
+pub use scenario_kind::ScenarioKind;
 pub use setup::TargetArgs;
 pub use summary::Summary;
 

@@ -18,13 +18,12 @@ pub use health::{healthz, readyz};
 
 use crate::{error::ApiError, state::AppState};
 
-/// The `/api/v1` routes, the OpenAPI document at `/api/v1/openapi.json` and
-/// the docs page at `/api/v1/docs`.
+/// The `/api/v1` routes and the OpenAPI document at `/api/v1/openapi.json`
+/// (the page that shows it is the browser module's).
 pub fn router(catalog_currency: &str) -> Router<AppState> {
     let (api, document) = api().split_for_parts();
     let document = openapi::served(document, catalog_currency);
     api.route("/api/v1/openapi.json", get(move || async move { Json(document) }))
-        .route("/api/v1/docs", get(crate::browser::docs))
 }
 
 /// The OpenAPI document as served, for tools that want it without a server.

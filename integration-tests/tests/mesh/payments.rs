@@ -183,7 +183,7 @@ mesh_tests! {
         let service = mesh.service_token().await;
         let paid = payments(&mesh).await.charge(bearer(charge("k-stored", GOOD_CARD, 100), &service)).await.unwrap().into_inner().payment.unwrap();
         let db = shop_runtime::db::Db::connect(&shop_runtime::config::DatabaseConfig::new(mesh.payments_database_url())).await.unwrap();
-        let row = shop_payments::store::find(&mut db.conn().await.unwrap(), &paid.id).await.unwrap().unwrap();
+        let row = shop_payments::testing::stored_payment(&db, &paid.id).await.unwrap().unwrap();
         let stored = format!("{row:?}");
         assert!(!stored.contains(GOOD_CARD) && !stored.contains("123\""), "{stored}");
         assert_eq!((row.card_brand.as_str(), row.card_last4.as_str()), ("visa", "4242"));

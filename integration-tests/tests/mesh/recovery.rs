@@ -8,11 +8,9 @@ use std::time::Duration;
 
 use integration_tests::{Account, FLAKY_CARD, GOOD_CARD, SAGA_LEASE, TestMesh, bearer, card, eventually, mesh_tests};
 use shop_orders::{
-    domain::status::{OrderStatus as Status, Step},
-    saga::new_event,
-    store::{self, AddressRow, LineRow, OrderRow},
+    domain::status::Step,
+    testing::{self, PlantedLine},
 };
-use shop_payments::store::{self as payment_store, PaymentRow};
 use shop_proto::{
     cart::v1::GetCartRequest,
     common::v1::Money,
@@ -85,50 +83,14 @@ async fn settles(mesh: &TestMesh, account: &Account, id: &str) -> Order {
 /// Writes an order as the saga leaves it when its process dies before `step`,
 /// with a lease that has run out.
 async fn crashed_order(mesh: &TestMesh, account: &Account, product: &Product, quantity: i32, step: Step) -> String {
-    let state = mesh.orders_state().await;
-    let now = shop_runtime::time::now();
-    let id = uuid::Uuid::now_v7().to_string();
-    let row = OrderRow {
-        id: id.clone(),
-        user_id: account.id.clone(),
-        idempotency_key: format!("crashed-{}", step.as_str()),
-        status: Status::Pending.as_str().into(),
-        status_reason: String::new(),
-        step: step.as_str().into(),
-        total_minor: 50_000 * i64::from(quantity),
-        currency: "USD".into(),
-        payment_id: None,
-        lease_owner: Some("a process that died".into()),
-        lease_until: Some(now - chrono::TimeDelta::seconds(1)),
-        created_at: now,
-        updated_at: now,
-    };
-    let address = AddressRow {
-        order_id: id.clone(),
-        name: "Ada".into(),
-        line1: "1 St".into(),
-        line2: String::new(),
-        city: "London".into(),
-        postal_code: "NW1".into(),
-        country: "GB".into(),
-    };
-    let lines = vec![LineRow {
-        order_id: id.clone(),
-        product_id: product.id.clone(),
-        sku: product.sku.clone(),
-        name: product.name.clone(),
+    let line = PlantedLine {
+        product_id: &product.id,
+        sku: &product.sku,
+        name: &product.name,
         unit_price_minor: 50_000,
         quantity,
-        subtotal_minor: 50_000 * i64::from(quantity),
-    }];
-    let mut conn = state.db.conn().await.unwrap();
-    conn.transaction(async |tx| {
-        store::insert_order(tx, &row, &address, &lines).await?;
-        store::insert_event(tx, &new_event(&id, None, Status::Pending, "order placed")).await
-    })
-    .await
-    .unwrap();
-    id
+    };
+    testing::plant_stopped_checkout(&mesh.orders_state().await, &account.id, step, line).await.unwrap()
 }
 
 /// What the saga had done at products before the crash: the stock held.
@@ -170,29 +132,7 @@ async fn reserve_and_charge(
 /// (`CHARGE_CLAIM_SECS`, the test mesh's [`integration_tests::CHARGE_CLAIM`]).
 async fn claimed_charge(mesh: &TestMesh, account: &Account, order_id: &str, amount_minor: i64) {
     let state = mesh.payments_state().await;
-    let now = shop_runtime::time::now();
-    let row = PaymentRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        order_id: order_id.into(),
-        user_id: account.id.clone(),
-        idempotency_key: format!("order-{order_id}"),
-        amount_minor,
-        currency: "USD".into(),
-        status: "pending".into(),
-        failure_reason: None,
-        failure_message: String::new(),
-        card_brand: "visa".into(),
-        card_last4: "4242".into(),
-        attempts: 0,
-        claimed_until: None,
-        refund_reason: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let mut conn = state.db.conn().await.unwrap();
-    payment_store::insert(&mut conn, &row).await.unwrap();
-    let claimed = payment_store::claim(&mut conn, &row.id, now, now + state.charge_claim).await.unwrap();
-    assert_eq!(claimed, Some(1));
+    shop_payments::testing::plant_claimed_charge(&state, order_id, &account.id, amount_minor).await.unwrap();
 }
 
 mesh_tests! {

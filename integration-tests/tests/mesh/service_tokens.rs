@@ -8,7 +8,12 @@ use integration_tests::{
     Backend, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, TestDatabases, payments_config, start_payments, start_users,
 };
 use shop_proto::payments::v1::{ListPaymentsRequest, payment_service_client::PaymentServiceClient};
-use shop_runtime::{Secret, auth::ServiceTokens, config::AuthConfig, grpc::MeshChannel, metrics::sample};
+use shop_runtime::{
+    Secret,
+    config::AuthConfig,
+    grpc::{MeshChannel, ServiceTokens},
+    metrics::sample,
+};
 
 async fn a_rotated_key_costs_one_refused_call_then_a_fresh_token(backend: Backend) {
     let mut databases = TestDatabases::new(backend);

@@ -5,7 +5,10 @@ use std::collections::HashSet;
 
 use integration_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, TestMesh, mesh_tests};
 use shop_proto::users::v1::{self as pb, user_service_client::UserServiceClient};
-use shop_runtime::{Secret, auth::ServiceTokens, grpc::MeshChannel};
+use shop_runtime::{
+    Secret,
+    grpc::{MeshChannel, ServiceTokens},
+};
 use tonic::{Code, Request};
 
 async fn register(mesh: &TestMesh, email: &str) -> pb::RegisterResponse {

@@ -4,15 +4,16 @@
 //! [`AppState`] is the service as the runtime sees it (see
 //! `shop_runtime::service`).
 
-mod catalog;
+mod api;
+mod clients;
 pub mod config;
+mod convert;
 pub mod domain;
 mod error;
-mod lines;
 mod schema;
-mod service;
 mod state;
-pub mod store;
+mod store;
+mod usecases;
 
 use anyhow::Context as _;
 use shop_proto::cart::v1::cart_service_server::CartServiceServer;
@@ -21,10 +22,10 @@ use shop_runtime::{
     service::prelude::*,
 };
 
-pub use catalog::Catalog;
+pub use api::CartApi;
+pub use clients::ProductsClient;
 pub use config::Config;
 pub use error::Error;
-pub use service::CartApi;
 pub use state::AppState;
 
 impl Service for AppState {
@@ -38,7 +39,7 @@ impl Service for AppState {
         Ok(Self {
             db,
             verifier: config.auth.verifier().context("loading the token verification key")?,
-            catalog: Catalog::new(MeshChannel::new(products.clone())),
+            products: ProductsClient::new(MeshChannel::new(products.clone())),
             currency: config.currency.clone(),
             dependencies: vec![Dependency::service("products", products)],
         })

@@ -2,7 +2,7 @@
 
 use shop_runtime::{auth::TokenVerifier, db::Db, grpc::Dependency};
 
-use crate::catalog::Catalog;
+use crate::clients::ProductsClient;
 
 /// What every RPC shares: built once at start-up, cheap to clone.
 #[derive(Clone, Debug)]
@@ -12,7 +12,7 @@ pub struct AppState {
     /// Verifies access tokens.
     pub verifier: TokenVerifier,
     /// The products service.
-    pub catalog: Catalog,
+    pub products: ProductsClient,
     /// The catalog's currency.
     pub currency: String,
     /// The products service, for health.

@@ -6,9 +6,8 @@ use shop_proto::{
     products::v1::product_service_client::ProductServiceClient,
 };
 use shop_runtime::{
-    auth::ServiceTokens,
     config::{ClientConfig, ServiceCredentialsConfig},
-    grpc::{Dependency, MeshChannel, Upstream},
+    grpc::{Dependency, MeshChannel, ServiceTokens, Upstream},
 };
 
 use crate::config::Upstreams;

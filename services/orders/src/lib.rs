@@ -5,32 +5,30 @@
 //! [`AppState`] is the service as the runtime sees it (see
 //! `shop_runtime::service`).
 
-pub mod checkout;
-pub mod clients;
+mod api;
+mod changes;
+mod clients;
 pub mod config;
 mod convert;
 pub mod domain;
 mod error;
-pub mod fulfilment;
-pub mod recovery;
-pub mod saga;
 mod schema;
-mod service;
 mod state;
-pub mod store;
-pub mod watch;
+mod store;
+pub mod testing;
+mod usecases;
 
 use anyhow::Context as _;
 use shop_proto::orders::v1::order_service_server::OrderServiceServer;
 use shop_runtime::{metrics::LabelledCounter, service::prelude::*};
 use tokio_util::task::TaskTracker;
 
+pub use api::OrdersApi;
+pub use changes::EventBus;
 pub use clients::Downstreams;
 pub use config::Config;
 pub use error::Error;
-pub use service::OrdersApi;
 pub use state::AppState;
-pub use watch::EventBus;
 
 impl Service for AppState {
     type Config = Config;
@@ -68,7 +66,7 @@ impl Service for AppState {
         let recovering = self.clone();
         let recover = move || {
             let state = recovering.clone();
-            async move { recovery::recover_once(&state).await.map(drop) }
+            async move { usecases::recovery::recover_once(&state).await.map(drop) }
         };
         server
             .every("recovery pass", self.saga.recovery_interval(), recover)

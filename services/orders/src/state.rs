@@ -3,7 +3,7 @@
 use shop_runtime::{auth::TokenVerifier, db::Db, metrics::LabelledCounter};
 use tokio_util::task::TaskTracker;
 
-use crate::{clients::Downstreams, config::SagaConfig, watch::EventBus};
+use crate::{changes::EventBus, clients::Downstreams, config::SagaConfig};
 
 /// What every RPC shares: built once at start-up, cheap to clone.
 #[derive(Clone, Debug)]

@@ -4,22 +4,24 @@
 //! [`AppState`] is the service as the runtime sees it (see
 //! `shop_runtime::service`).
 
-pub mod charges;
+mod api;
 pub mod config;
+mod convert;
 pub mod domain;
 mod error;
 mod schema;
-mod service;
 mod state;
-pub mod store;
+mod store;
+pub mod testing;
+mod usecases;
 
 use anyhow::Context as _;
 use shop_proto::payments::v1::payment_service_server::PaymentServiceServer;
 use shop_runtime::{metrics::LabelledCounter, service::prelude::*};
 
+pub use api::PaymentsApi;
 pub use config::Config;
 pub use error::Error;
-pub use service::PaymentsApi;
 pub use state::AppState;
 
 impl Service for AppState {

@@ -4,25 +4,25 @@
 //! [`AppState`] is the service as the runtime sees it (see
 //! `shop_runtime::service`).
 
-pub mod catalog;
+mod api;
 pub mod config;
+mod convert;
 pub mod domain;
 mod error;
 mod schema;
-pub mod seed;
-mod service;
 mod state;
-pub mod stock;
-pub mod store;
+mod store;
+mod usecases;
 
 use anyhow::Context as _;
 use shop_proto::products::v1::product_service_server::ProductServiceServer;
 use shop_runtime::service::prelude::*;
 
+pub use api::ProductsApi;
 pub use config::Config;
 pub use error::{Error, Shortage};
-pub use service::ProductsApi;
 pub use state::AppState;
+pub use usecases::seed::seed_demo_catalog;
 
 impl Service for AppState {
     type Config = Config;
@@ -39,7 +39,7 @@ impl Service for AppState {
             sweep_interval: config.catalog.sweep_interval(),
         };
         if config.catalog.seed_demo_catalog {
-            seed::seed_demo_catalog(&state).await.context("seeding the demo catalog")?;
+            seed_demo_catalog(&state).await.context("seeding the demo catalog")?;
         }
         Ok(state)
     }
@@ -49,7 +49,7 @@ impl Service for AppState {
         let sweeping = self.clone();
         let sweep = move || {
             let state = sweeping.clone();
-            async move { stock::sweep_once(&state).await }
+            async move { usecases::stock::sweep_once(&state).await }
         };
         GrpcServer::new(serve, self.verifier.clone())
             .database(self.db.clone())

@@ -6,9 +6,13 @@ use std::{path::PathBuf, time::Duration};
 
 use crate::{
     auth::{KeyError, TokenVerifier},
-    db::DbError,
     secret::{Secret, SecretFileError, read_secret_file, value_or_file},
 };
+
+/// Why `DATABASE_PASSWORD_FILE` cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("DATABASE_PASSWORD_FILE: {0}")]
+pub struct PasswordFileError(String);
 
 /// How logs are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -109,17 +113,17 @@ impl DatabaseConfig {
 
     /// `DATABASE_URL`, with the password from `DATABASE_PASSWORD_FILE` when
     /// one is named (PostgreSQL only; the file wins over a password in the URL).
-    pub fn connection_url(&self) -> Result<Secret, DbError> {
+    pub fn connection_url(&self) -> Result<Secret, PasswordFileError> {
         let Some(file) = &self.password_file else {
             return Ok(self.url.clone());
         };
-        let password = read_secret_file(file).map_err(|e| DbError::PasswordFile(e.to_string()))?;
+        let password = read_secret_file(file).map_err(|e| PasswordFileError(e.to_string()))?;
         let mut url = url::Url::parse(self.url.expose())
             .ok()
             .filter(|url| matches!(url.scheme(), "postgres" | "postgresql") && url.has_host())
-            .ok_or_else(|| DbError::PasswordFile("needs a postgres:// DATABASE_URL with a host".to_owned()))?;
+            .ok_or_else(|| PasswordFileError("needs a postgres:// DATABASE_URL with a host".to_owned()))?;
         url.set_password(Some(password.expose()))
-            .map_err(|()| DbError::PasswordFile("DATABASE_URL cannot take a password".to_owned()))?;
+            .map_err(|()| PasswordFileError("DATABASE_URL cannot take a password".to_owned()))?;
         Ok(Secret::new(String::from(url)))
     }
 

@@ -3,7 +3,7 @@
 //! runtime opens and migrates its database, builds the state, binds, serves
 //! and drains. [`crate::component`] turns a service into a binary.
 //!
-//! ```ignore
+//! ```text
 //! impl Service for AppState {
 //!     type Config = Config;
 //!     const NAME: &'static str = "payments";

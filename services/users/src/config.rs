@@ -9,7 +9,7 @@ use shop_runtime::{
     secret::{read_secret_file, value_or_file},
 };
 
-use crate::clients::ServiceClients;
+use crate::service_clients::ServiceClients;
 
 /// Everything the users service needs to start.
 #[derive(Clone, Debug, clap::Parser)]

@@ -4,19 +4,20 @@
 //! [`AppState`] is the service as the runtime sees it (see
 //! `shop_runtime::service`).
 
-pub mod accounts;
-mod clients;
+mod api;
 pub mod config;
+mod convert;
 pub mod domain;
 mod error;
 pub mod keys;
 mod passwords;
 mod schema;
-mod service;
+mod service_clients;
 mod state;
-pub mod store;
+mod store;
 mod throttle;
-pub mod tokens;
+mod tokens;
+mod usecases;
 
 use std::sync::Arc;
 
@@ -24,13 +25,13 @@ use anyhow::Context as _;
 use shop_proto::users::v1::user_service_server::UserServiceServer;
 use shop_runtime::service::prelude::*;
 
-pub use clients::ServiceClients;
+use crate::{passwords::Passwords, throttle::Throttles, tokens::TokenSigner};
+
+pub use api::UsersApi;
 pub use config::Config;
 pub use error::Error;
-pub use service::UsersApi;
+pub use service_clients::ServiceClients;
 pub use state::AppState;
-
-use crate::{passwords::Passwords, throttle::Throttles, tokens::TokenSigner};
 
 impl Service for AppState {
     type Config = Config;
@@ -51,7 +52,9 @@ impl Service for AppState {
             throttles: Throttles::new(&config.limits),
         };
         if let Some((email, password)) = config.admin.load()? {
-            accounts::seed_admin(&state, &email, password.expose()).await.context("seeding the admin account")?;
+            usecases::accounts::seed_admin(&state, &email, password.expose())
+                .await
+                .context("seeding the admin account")?;
         }
         Ok(state)
     }

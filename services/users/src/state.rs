@@ -5,7 +5,7 @@ use std::sync::Arc;
 use shop_runtime::{auth::TokenVerifier, db::Db};
 
 use crate::{
-    clients::ServiceClients, config::TokenTtls, passwords::Passwords, throttle::Throttles, tokens::TokenSigner,
+    config::TokenTtls, passwords::Passwords, service_clients::ServiceClients, throttle::Throttles, tokens::TokenSigner,
 };
 
 /// What every RPC shares: built once at start-up, cheap to clone.

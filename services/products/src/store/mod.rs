@@ -12,6 +12,6 @@ pub use products::{
 };
 pub use stock::{
     LedgerRow, ReservationItemRow, ReservationRow, adjust_on_hand, find_reservation, hold, insert_ledger,
-    insert_reservation, insert_reservation_items, insert_reservation_unless_exists, ledger_of, overdue_reservations,
-    sell, set_reservation_status, unhold,
+    insert_reservation, insert_reservation_items, insert_reservation_unless_exists, overdue_reservations, sell,
+    set_reservation_status, unhold,
 };

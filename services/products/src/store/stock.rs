@@ -112,16 +112,6 @@ pub async fn insert_ledger(conn: &mut DbConn, entry: &LedgerRow) -> QueryResult<
     db_run!(conn, |c| diesel::insert_into(stock_ledger::table).values(entry).execute(c).await).map(drop)
 }
 
-/// A product's ledger, oldest first.
-pub async fn ledger_of(conn: &mut DbConn, product_id: &str) -> QueryResult<Vec<LedgerRow>> {
-    db_run!(conn, |c| stock_ledger::table
-        .filter(stock_ledger::product_id.eq(product_id))
-        .order((stock_ledger::created_at.asc(), stock_ledger::id.asc()))
-        .select(LedgerRow::as_select())
-        .load(c)
-        .await)
-}
-
 /// Adds a reservation; a repeated order id fails with a unique violation.
 pub async fn insert_reservation(conn: &mut DbConn, reservation: &ReservationRow) -> QueryResult<()> {
     db_run!(conn, |c| diesel::insert_into(reservations::table).values(reservation).execute(c).await).map(drop)

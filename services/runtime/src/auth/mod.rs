@@ -1,15 +1,13 @@
 //! Access tokens: their claims, verification with the public key, the server
-//! layer that attaches the caller to each request, role checks, and the
-//! client-side source of this service's own token.
+//! layer that attaches the caller to each request, and role checks. (This
+//! service's own token, for its calls, comes from `grpc::ServiceTokens`.)
 
 mod layer;
 mod principal;
-mod service_token;
 mod verifier;
 
 pub use layer::AuthLayer;
 pub use principal::{AuthError, Principal, Role};
-pub use service_token::ServiceTokens;
 pub use verifier::{AUDIENCE, Claims, ISSUER, KeyError, TokenVerifier};
 
 /// Reads `authorization: Bearer <token>`. `None` when the header is absent;

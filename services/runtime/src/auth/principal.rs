@@ -52,21 +52,6 @@ pub enum AuthError {
     SubjectRequired,
 }
 
-impl From<AuthError> for tonic::Status {
-    fn from(error: AuthError) -> Self {
-        match error {
-            AuthError::Missing | AuthError::InvalidToken => tonic::Status::unauthenticated(error.to_string()),
-            AuthError::Forbidden(_) => tonic::Status::permission_denied(error.to_string()),
-            AuthError::SubjectRequired => {
-                crate::grpc::status::invalid_argument(&[crate::validation::FieldViolation::new(
-                    "user_id",
-                    "required when a service calls on behalf of a user",
-                )])
-            }
-        }
-    }
-}
-
 /// The verified caller of a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {

@@ -15,8 +15,8 @@ pub enum DbError {
     )]
     SqliteInKubernetes,
     /// `DATABASE_PASSWORD_FILE` cannot be used.
-    #[error("DATABASE_PASSWORD_FILE: {0}")]
-    PasswordFile(String),
+    #[error(transparent)]
+    PasswordFile(#[from] crate::config::PasswordFileError),
     /// Building the pool failed.
     #[error("cannot build the connection pool: {0}")]
     Pool(String),

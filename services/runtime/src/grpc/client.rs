@@ -14,8 +14,9 @@ use tonic::{Code, Status, body::Body};
 use tower::{Service, ServiceExt};
 use tracing::{Instrument, Span};
 
+use super::ServiceTokens;
 use super::{Upstream, client_address, deadline, observe, trace};
-use crate::{auth::ServiceTokens, telemetry::inject_context};
+use crate::telemetry::inject_context;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -14,9 +14,15 @@ use std::{
 
 use futures::future::join_all;
 use tokio::sync::{mpsc::Sender, watch};
-use tonic::transport::{Endpoint, channel::Change};
+use tonic::transport::{Endpoint, Uri, channel::Change};
 
-use super::{Dependency, Upstream, upstream::EndpointTemplate};
+use crate::config::ClientConfig;
+
+/// Asks one address whether it serves.
+pub(super) trait Probe: Send + Sync {
+    /// `Err` says why not.
+    fn serves(&self) -> impl Future<Output = Result<(), String>> + Send;
+}
 
 /// How soon to look again while no address is in rotation.
 const EMPTY_RETRY: Duration = Duration::from_millis(500);
@@ -64,13 +70,15 @@ impl Rotation {
 }
 
 /// Follows `rotation.target` until the balancer behind `changes` is gone.
-pub(super) async fn follow(
+/// Each address is asked through the probe `probe_at` makes for it.
+pub(super) async fn follow<P: Probe>(
     rotation: std::sync::Arc<Rotation>,
     template: EndpointTemplate,
     changes: Sender<Change<SocketAddr, Endpoint>>,
     interval: Duration,
+    probe_at: impl Fn(Endpoint) -> P,
 ) {
-    let mut probes: BTreeMap<SocketAddr, Dependency> = BTreeMap::new();
+    let mut probes: BTreeMap<SocketAddr, P> = BTreeMap::new();
     let mut members = BTreeSet::new();
     let mut resolve_error: Option<String> = None;
     loop {
@@ -89,12 +97,10 @@ pub(super) async fn follow(
         };
         probes.retain(|address, _| candidates.contains(address));
         for address in &candidates {
-            probes.entry(*address).or_insert_with(|| {
-                Dependency::service("address", Upstream::from(template.at(*address).connect_lazy()))
-            });
+            probes.entry(*address).or_insert_with(|| probe_at(template.at(*address)));
         }
         let checks =
-            join_all(probes.iter().map(|(address, probe)| async move { (*address, probe.check().await) })).await;
+            join_all(probes.iter().map(|(address, probe)| async move { (*address, probe.serves().await) })).await;
         let serving: BTreeSet<SocketAddr> = checks.iter().filter(|(_, r)| r.is_ok()).map(|(a, _)| *a).collect();
         let refused: Vec<String> =
             checks.iter().filter_map(|(address, r)| r.as_ref().err().map(|why| format!("{address}: {why}"))).collect();
@@ -126,4 +132,39 @@ pub(super) async fn follow(
             () = tokio::time::sleep(pause) => {}
         }
     }
+}
+
+/// How a connection to each address of a service is made.
+#[derive(Clone, Debug)]
+pub(super) struct EndpointTemplate {
+    origin: Uri,
+    config: ClientConfig,
+}
+
+impl EndpointTemplate {
+    /// Endpoints for the service at `origin`, connected as `config` says.
+    pub(super) fn new(origin: Uri, config: ClientConfig) -> Self {
+        Self { origin, config }
+    }
+
+    /// An endpoint that connects to `address` and calls it by the service's
+    /// own name.
+    pub(super) fn at(&self, address: std::net::SocketAddr) -> Endpoint {
+        let uri = Uri::builder()
+            .scheme(self.origin.scheme_str().unwrap_or("http"))
+            .authority(address.to_string())
+            .path_and_query("/")
+            .build()
+            .unwrap_or_else(|_| self.origin.clone());
+        endpoint(uri, &self.config).origin(self.origin.clone())
+    }
+}
+
+/// An endpoint for `uri`, connected as `config` says.
+pub(super) fn endpoint(uri: Uri, config: &ClientConfig) -> Endpoint {
+    Endpoint::from(uri)
+        .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_while_idle(true)
 }

@@ -15,7 +15,7 @@ use tonic_health::{
     server::HealthReporter,
 };
 
-use super::Upstream;
+use super::{Upstream, discovery::Probe};
 use crate::{db::Db, shutdown::Shutdown};
 
 /// How long one dependency check may take before it counts as failed.
@@ -180,5 +180,11 @@ fn log_change(last: Option<&Round>, now: &Round) {
         }
     } else {
         tracing::warn!(failures = ?now.failures, overall = ?now.overall(), services = ?now.services(), "dependency unhealthy");
+    }
+}
+
+impl Probe for Dependency {
+    async fn serves(&self) -> Result<(), String> {
+        self.check().await.map_err(|unhealthy| unhealthy.to_string())
     }
 }

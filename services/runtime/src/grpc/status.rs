@@ -5,7 +5,7 @@ use tonic::{Code, Status};
 pub use tonic_types::PreconditionViolation;
 use tonic_types::{ErrorDetails, FieldViolation as WireViolation, StatusExt};
 
-use crate::validation::FieldViolation;
+use crate::{auth::AuthError, telemetry::causes, validation::FieldViolation};
 
 /// INVALID_ARGUMENT naming every bad field, in the message and as a
 /// google.rpc.BadRequest detail.
@@ -22,6 +22,19 @@ pub fn invalid_argument(violations: &[FieldViolation]) -> Status {
 impl From<FieldViolation> for Status {
     fn from(violation: FieldViolation) -> Self {
         invalid_argument(&[violation])
+    }
+}
+
+/// A refused caller on the wire.
+impl From<AuthError> for Status {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Missing | AuthError::InvalidToken => Status::unauthenticated(error.to_string()),
+            AuthError::Forbidden(_) => Status::permission_denied(error.to_string()),
+            AuthError::SubjectRequired => {
+                invalid_argument(&[FieldViolation::new("user_id", "required when a service calls on behalf of a user")])
+            }
+        }
     }
 }
 
@@ -65,18 +78,6 @@ pub fn database(error: &crate::db::DbError) -> Status {
         }
         _ => internal(&causes),
     }
-}
-
-/// `error: cause: cause ...`, as the exit report prints it.
-pub fn causes(error: &dyn std::error::Error) -> String {
-    let mut line = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        line.push_str(": ");
-        line.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    line
 }
 
 /// INTERNAL with a fixed message; the cause is logged here, never sent.

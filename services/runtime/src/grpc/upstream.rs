@@ -18,11 +18,14 @@ use futures::{FutureExt, future::BoxFuture};
 use tonic::{
     Status,
     body::Body,
-    transport::{Channel, Endpoint, Uri},
+    transport::{Channel, Endpoint},
 };
 use tower::{Service, ServiceExt};
 
-use super::discovery::{self, Rotation};
+use super::{
+    Dependency,
+    discovery::{self, EndpointTemplate, Rotation, endpoint},
+};
 use crate::config::ClientConfig;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -74,9 +77,11 @@ impl Upstream {
         }
         let (channel, changes) = Channel::balance_channel(16);
         let rotation = Arc::new(Rotation::new(format!("{host}:{port}")));
-        let template = EndpointTemplate { origin: uri, config: config.clone() };
+        let template = EndpointTemplate::new(uri, config.clone());
         let interval = Duration::from_millis(config.resolve_interval_ms.max(1));
-        tokio::spawn(discovery::follow(Arc::clone(&rotation), template, changes, interval));
+        // Each address is asked over its own connection whether it serves.
+        let probe = |at: Endpoint| Dependency::service("address", Upstream::from(at.connect_lazy()));
+        tokio::spawn(discovery::follow(Arc::clone(&rotation), template, changes, interval, probe));
         Ok(Self { channel, call_timeout, rotation: Some(rotation), reserved: false })
     }
 
@@ -104,35 +109,6 @@ impl From<Channel> for Upstream {
     fn from(channel: Channel) -> Self {
         Self { channel, call_timeout: None, rotation: None, reserved: false }
     }
-}
-
-/// How a connection to each address of a service is made.
-#[derive(Clone, Debug)]
-pub(super) struct EndpointTemplate {
-    origin: Uri,
-    config: ClientConfig,
-}
-
-impl EndpointTemplate {
-    /// An endpoint that connects to `address` and calls it by the service's
-    /// own name.
-    pub(super) fn at(&self, address: std::net::SocketAddr) -> Endpoint {
-        let uri = Uri::builder()
-            .scheme(self.origin.scheme_str().unwrap_or("http"))
-            .authority(address.to_string())
-            .path_and_query("/")
-            .build()
-            .unwrap_or_else(|_| self.origin.clone());
-        endpoint(uri, &self.config).origin(self.origin.clone())
-    }
-}
-
-fn endpoint(uri: Uri, config: &ClientConfig) -> Endpoint {
-    Endpoint::from(uri)
-        .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-        .tcp_nodelay(true)
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .keep_alive_while_idle(true)
 }
 
 impl Service<http::Request<Body>> for Upstream {

@@ -10,6 +10,18 @@ pub use json_lines::JsonLines;
 
 pub use propagation::{extract_context, inject_context, trace_id_of};
 
+/// `error: cause: cause ...`, as the exit report prints it.
+pub fn causes(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
+}
+
 use opentelemetry::{KeyValue, global, trace::TracerProvider as _};
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::{

@@ -2,10 +2,11 @@
 //! newcomer has something real to browse, filter, page and buy.
 
 use crate::{
-    AppState, catalog,
+    AppState,
     domain::product::{NewProduct, ProductInput},
     error::Error,
     store,
+    usecases::catalog,
 };
 
 /// (sku, name, category, price in cents, stock, description)

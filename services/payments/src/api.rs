@@ -2,19 +2,17 @@
 //! the flow, convert.
 
 use shop_card::CardInput;
-use shop_proto::{
-    common::v1::Money,
-    payments::v1::{self as pb, payment_service_server::PaymentService},
-};
+use shop_proto::payments::v1::{self as pb, payment_service_server::PaymentService};
 use shop_runtime::{auth::Principal, time, validation::required};
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use crate::{
-    AppState, charges,
-    domain::{ChargeInput, ChargeTerms, DeclineReason, NewCharge, TermsInput},
+    AppState, convert,
+    domain::{ChargeInput, ChargeTerms, NewCharge, TermsInput},
     error::Error,
-    store::{self, PaymentRow},
+    store::{self},
+    usecases::charges,
 };
 
 /// The `shop.payments.v1.PaymentService` implementation.
@@ -52,7 +50,7 @@ impl PaymentService for PaymentsApi {
         let charge = NewCharge::parse(ChargeInput { terms, card }, time::now().date()).map_err(Error::from)?;
         let payment = charges::charge(&self.state, charge).await?;
         tracing::Span::current().record("payment_id", payment.id.as_str());
-        Ok(Response::new(pb::ChargeResponse { payment: Some(to_proto(&payment)) }))
+        Ok(Response::new(pb::ChargeResponse { payment: Some(convert::payment(&payment)) }))
     }
 
     #[instrument(skip_all, fields(rpc = "VoidCharge", order_id, payment_id))]
@@ -72,7 +70,7 @@ impl PaymentService for PaymentsApi {
         .map_err(Error::from)?;
         let payment = charges::void(&self.state, terms).await?;
         tracing::Span::current().record("payment_id", payment.id.as_str());
-        Ok(Response::new(pb::VoidChargeResponse { payment: Some(to_proto(&payment)) }))
+        Ok(Response::new(pb::VoidChargeResponse { payment: Some(convert::payment(&payment)) }))
     }
 
     #[instrument(skip_all, fields(rpc = "Refund", payment_id))]
@@ -82,7 +80,7 @@ impl PaymentService for PaymentsApi {
         tracing::Span::current().record("payment_id", input.payment_id.as_str());
         required("payment_id", &input.payment_id)?;
         let payment = charges::refund(&self.state, &input.payment_id, &input.reason).await?;
-        Ok(Response::new(pb::RefundResponse { payment: Some(to_proto(&payment)) }))
+        Ok(Response::new(pb::RefundResponse { payment: Some(convert::payment(&payment)) }))
     }
 
     #[instrument(skip_all, fields(rpc = "GetPayment", payment_id))]
@@ -100,7 +98,7 @@ impl PaymentService for PaymentsApi {
             .map_err(Error::from)?
             .filter(|p| caller.may_access(&p.user_id))
             .ok_or(Error::NotFound)?;
-        Ok(Response::new(pb::GetPaymentResponse { payment: Some(to_proto(&payment)) }))
+        Ok(Response::new(pb::GetPaymentResponse { payment: Some(convert::payment(&payment)) }))
     }
 
     #[instrument(skip_all, fields(rpc = "ListPayments", order_id))]
@@ -114,37 +112,7 @@ impl PaymentService for PaymentsApi {
         required("order_id", &order_id)?;
         let mut conn = self.state.db.conn().await.map_err(Error::from)?;
         let payments = store::for_order(&mut conn, &order_id).await.map_err(Error::from)?;
-        let payments = payments.iter().filter(|p| caller.may_access(&p.user_id)).map(to_proto).collect();
+        let payments = payments.iter().filter(|p| caller.may_access(&p.user_id)).map(convert::payment).collect();
         Ok(Response::new(pb::ListPaymentsResponse { payments }))
-    }
-}
-
-fn to_proto(row: &PaymentRow) -> pb::Payment {
-    let status = match row.status.as_str() {
-        "pending" => pb::PaymentStatus::Pending,
-        "succeeded" => pb::PaymentStatus::Succeeded,
-        "declined" => pb::PaymentStatus::Declined,
-        "refunded" => pb::PaymentStatus::Refunded,
-        "voided" => pb::PaymentStatus::Voided,
-        _ => pb::PaymentStatus::Unspecified,
-    };
-    let failure_reason = match row.failure_reason.as_deref().and_then(DeclineReason::parse) {
-        Some(DeclineReason::CardDeclined) => pb::FailureReason::CardDeclined,
-        Some(DeclineReason::InsufficientFunds) => pb::FailureReason::InsufficientFunds,
-        None => pb::FailureReason::Unspecified,
-    };
-    pb::Payment {
-        id: row.id.clone(),
-        order_id: row.order_id.clone(),
-        user_id: row.user_id.clone(),
-        amount: Some(Money { amount_minor: row.amount_minor, currency: row.currency.clone() }),
-        status: status.into(),
-        failure_reason: failure_reason.into(),
-        failure_message: row.failure_message.clone(),
-        card_brand: row.card_brand.clone(),
-        card_last4: row.card_last4.clone(),
-        idempotency_key: row.idempotency_key.clone(),
-        created_at: Some(time::to_proto(row.created_at)),
-        updated_at: Some(time::to_proto(row.updated_at)),
     }
 }

@@ -12,7 +12,8 @@ use shop_proto::users::v1::{IssueServiceTokenRequest, user_service_client::UserS
 use tokio::sync::Mutex;
 use tonic::Status;
 
-use crate::{grpc::Upstream, secret::Secret};
+use super::Upstream;
+use crate::secret::Secret;
 
 /// Renew this long before the token expires, so that a token sent is never
 /// about to expire in flight.

@@ -6,8 +6,8 @@ use crate::{
     AppState,
     domain::status::{self, OrderStatus},
     error::Error,
-    saga::{Saga, new_event},
     store::{self, OrderRow},
+    usecases::saga::{Saga, new_event},
 };
 
 /// An order the caller may see: their own, or any for an admin.

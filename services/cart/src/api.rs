@@ -1,15 +1,12 @@
 //! The gRPC face of the cart service: find whose cart it is, validate, run
 //! the flow, return the priced cart.
 
-use shop_proto::{
-    cart::v1::{self as pb, cart_service_server::CartService},
-    common::v1::Money,
-};
-use shop_runtime::{auth::Principal, time, validation::FieldViolation};
+use shop_proto::cart::v1::{self as pb, cart_service_server::CartService};
+use shop_runtime::{auth::Principal, validation::FieldViolation};
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
-use crate::{AppState, domain::PricedCart, error::Error, lines};
+use crate::{AppState, convert, error::Error, usecases::lines};
 
 /// The `shop.cart.v1.CartService` implementation.
 #[derive(Clone, Debug)]
@@ -26,7 +23,7 @@ impl CartApi {
     /// The cart after a change, priced now.
     async fn cart(&self, user_id: &str) -> Result<pb::Cart, Error> {
         let (priced, updated_at) = lines::priced_cart(&self.state, user_id).await?;
-        Ok(to_proto(user_id, priced, updated_at))
+        Ok(convert::cart(user_id, priced, updated_at))
     }
 }
 
@@ -91,29 +88,5 @@ impl CartService for CartApi {
         let user_id = owner(&request, &request.get_ref().user_id)?;
         lines::clear(&self.state, &user_id).await?;
         Ok(Response::new(pb::ClearCartResponse { cart: Some(self.cart(&user_id).await?) }))
-    }
-}
-
-fn to_proto(user_id: &str, cart: PricedCart, updated_at: Option<chrono::NaiveDateTime>) -> pb::Cart {
-    let money = |amount_minor: i64| Some(Money { amount_minor, currency: cart.currency.clone() });
-    pb::Cart {
-        user_id: user_id.to_owned(),
-        lines: cart
-            .lines
-            .iter()
-            .map(|line| pb::CartLine {
-                product_id: line.product.id.clone(),
-                quantity: line.quantity,
-                name: line.product.name.clone(),
-                sku: line.product.sku.clone(),
-                unit_price: money(line.product.unit_price),
-                subtotal: money(line.subtotal),
-                available_stock: line.product.available,
-                image_url: line.product.image_url.clone(),
-            })
-            .collect(),
-        total: money(cart.total),
-        item_count: cart.item_count,
-        updated_at: updated_at.map(time::to_proto),
     }
 }

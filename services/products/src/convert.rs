@@ -5,8 +5,8 @@ use shop_runtime::time;
 
 use crate::{
     domain::{listing::Sort, reservation::Status},
-    stock::Reservation,
     store::ProductRow,
+    usecases::stock::Reservation,
 };
 
 /// A product on the wire; `stock` is what can still be reserved.

@@ -5,7 +5,7 @@
 use shop_runtime::time;
 use tracing::Instrument;
 
-use crate::{AppState, error::Error, saga::Saga, store};
+use crate::{AppState, error::Error, store, usecases::saga::Saga};
 
 /// One pass: every stuck order gets one attempt. Returns how many were taken up.
 pub async fn recover_once(state: &AppState) -> Result<usize, Error> {

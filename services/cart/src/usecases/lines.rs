@@ -16,7 +16,7 @@ pub async fn priced_cart(
 ) -> Result<(PricedCart, Option<chrono::NaiveDateTime>), Error> {
     let lines = store::lines(&mut state.db.conn().await?, user_id).await?;
     let updated_at = lines.iter().map(|line| line.updated_at).max();
-    let mut products = state.catalog.batch(lines.iter().map(|line| line.product_id.clone()).collect()).await?;
+    let mut products = state.products.batch(lines.iter().map(|line| line.product_id.clone()).collect()).await?;
     let priced = lines
         .into_iter()
         .map(|line| {
@@ -38,7 +38,7 @@ pub async fn priced_cart(
 /// available stock.
 pub async fn add(state: &AppState, user_id: &str, product_id: &str, quantity: i32) -> Result<(), Error> {
     let quantity = domain::units_to_add(quantity)?;
-    let product = state.catalog.sellable(product_id).await?;
+    let product = state.products.sellable(product_id).await?;
     let mut conn = state.db.conn().await?;
     let existing = store::line(&mut conn, user_id, product_id).await?.map_or(0, |line| line.quantity);
     let total = domain::after_adding(existing, quantity)?;
@@ -73,7 +73,7 @@ pub async fn set(state: &AppState, user_id: &str, product_id: &str, quantity: i3
     if domain::quantity_to_set(quantity)? == 0 {
         return remove(state, user_id, product_id).await;
     }
-    let product = state.catalog.sellable(product_id).await?;
+    let product = state.products.sellable(product_id).await?;
     if quantity > product.available {
         return Err(Error::NotEnoughStock { product_id: product_id.to_owned(), available: product.available });
     }

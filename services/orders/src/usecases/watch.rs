@@ -7,13 +7,15 @@ use std::{pin::Pin, time::Duration};
 
 use futures::Stream;
 use shop_proto::orders::v1 as pb;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 use tracing::Instrument;
 
 use crate::{
-    AppState, convert,
+    AppState,
+    changes::changed,
+    convert,
     domain::status::OrderStatus,
     error::Error,
     store::{self, OrderRow},
@@ -21,41 +23,6 @@ use crate::{
 
 /// How often a watcher looks for changes it was not told about.
 const POLL: Duration = Duration::from_secs(1);
-
-/// Tells watchers in this process that an order changed.
-#[derive(Clone, Debug)]
-pub struct EventBus {
-    sender: broadcast::Sender<String>,
-}
-
-impl Default for EventBus {
-    fn default() -> Self {
-        Self { sender: broadcast::channel(1024).0 }
-    }
-}
-
-impl EventBus {
-    /// Order `order_id` changed.
-    pub fn notify(&self, order_id: &str) {
-        let _ = self.sender.send(order_id.to_owned());
-    }
-
-    /// A receiver of every order's changes from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<String> {
-        self.sender.subscribe()
-    }
-}
-
-/// Resolves when `order_id` changes (or when changes may have been missed).
-pub async fn changed(changes: &mut broadcast::Receiver<String>, order_id: &str) {
-    loop {
-        match changes.recv().await {
-            Ok(id) if id != order_id => continue,
-            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => return,
-            Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
-        }
-    }
-}
 
 /// The stream WatchOrder returns.
 pub type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::WatchOrderResponse, Status>> + Send>>;

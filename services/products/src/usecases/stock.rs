@@ -11,13 +11,13 @@ use shop_runtime::{db::DbConn, db::is_unique_violation, failure::Failure, time};
 
 use crate::{
     AppState,
-    catalog::ledger_entry,
     domain::{
         product::StockAdjustment,
         reservation::{CommitStep, ReleaseStep, ReservationRequest, Status, commit_step, release_step},
     },
     error::{Error, Shortage},
     store::{self, ProductRow, ReservationItemRow, ReservationRow},
+    usecases::catalog::ledger_entry,
 };
 
 /// A reservation with its items.

@@ -5,18 +5,18 @@ use shop_proto::users::v1::{self as pb, user_service_server::UserService};
 use shop_runtime::{
     auth::{AuthError, Principal, Role},
     grpc::client_address,
-    pagination, time,
+    pagination,
     validation::FieldViolation,
 };
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use crate::{
-    AppState,
-    accounts::{self, Session},
+    AppState, convert,
     domain::NewAccount,
     error::Error,
     store::{self, UserRow},
+    usecases::accounts,
 };
 
 /// The `shop.users.v1.UserService` implementation.
@@ -45,7 +45,7 @@ impl UserService for UsersApi {
         let input = request.into_inner();
         let account = NewAccount::parse(&input.email, &input.password, &input.name).map_err(Error::from)?;
         let session = accounts::register(&self.state, account, address).await?;
-        let (user, access_token, refresh_token, expires_in) = session_parts(session);
+        let (user, access_token, refresh_token, expires_in) = convert::session_parts(session);
         Ok(Response::new(pb::RegisterResponse { user, access_token, refresh_token, expires_in }))
     }
 
@@ -54,7 +54,7 @@ impl UserService for UsersApi {
         let address = client_address::of(&request);
         let input = request.into_inner();
         let session = accounts::login(&self.state, &input.email, input.password, address).await?;
-        let (user, access_token, refresh_token, expires_in) = session_parts(session);
+        let (user, access_token, refresh_token, expires_in) = convert::session_parts(session);
         Ok(Response::new(pb::LoginResponse { user, access_token, refresh_token, expires_in }))
     }
 
@@ -65,7 +65,7 @@ impl UserService for UsersApi {
     ) -> Result<Response<pb::RefreshTokenResponse>, Status> {
         let address = client_address::of(&request);
         let session = accounts::refresh(&self.state, &request.into_inner().refresh_token, address).await?;
-        let (user, access_token, refresh_token, expires_in) = session_parts(session);
+        let (user, access_token, refresh_token, expires_in) = convert::session_parts(session);
         Ok(Response::new(pb::RefreshTokenResponse { user, access_token, refresh_token, expires_in }))
     }
 
@@ -83,7 +83,7 @@ impl UserService for UsersApi {
         }
         tracing::Span::current().record("user_id", caller.subject.as_str());
         let user = self.find_user(&caller.subject).await?;
-        Ok(Response::new(pb::GetMeResponse { user: Some(user_to_proto(&user)) }))
+        Ok(Response::new(pb::GetMeResponse { user: Some(convert::user(&user)) }))
     }
 
     #[instrument(skip_all, fields(rpc = "GetUser", user_id))]
@@ -98,7 +98,7 @@ impl UserService for UsersApi {
             return Err(Error::from(AuthError::Forbidden("you may read only your own account")).into());
         }
         let user = self.find_user(user_id).await?;
-        Ok(Response::new(pb::GetUserResponse { user: Some(user_to_proto(&user)) }))
+        Ok(Response::new(pb::GetUserResponse { user: Some(convert::user(&user)) }))
     }
 
     #[instrument(skip_all, fields(rpc = "ListUsers", page_size))]
@@ -123,7 +123,7 @@ impl UserService for UsersApi {
         } else {
             String::new()
         };
-        Ok(Response::new(pb::ListUsersResponse { users: rows.iter().map(user_to_proto).collect(), next_page_token }))
+        Ok(Response::new(pb::ListUsersResponse { users: rows.iter().map(convert::user).collect(), next_page_token }))
     }
 
     #[instrument(skip_all, fields(rpc = "IssueServiceToken", client_id))]
@@ -142,26 +142,5 @@ impl UsersApi {
     async fn find_user(&self, id: &str) -> Result<UserRow, Error> {
         let mut conn = self.state.db.conn().await?;
         store::find_user(&mut conn, id).await?.ok_or(Error::UserNotFound)
-    }
-}
-
-fn session_parts(session: Session) -> (Option<pb::User>, String, String, i32) {
-    (Some(user_to_proto(&session.user)), session.access.token, session.refresh_token, session.access.expires_in)
-}
-
-/// An account as the wire shows it.
-pub fn user_to_proto(row: &UserRow) -> pb::User {
-    let role = match Role::parse(&row.role) {
-        Some(Role::Customer) => pb::Role::Customer,
-        Some(Role::Admin) => pb::Role::Admin,
-        Some(Role::Service) => pb::Role::Service,
-        None => pb::Role::Unspecified,
-    };
-    pb::User {
-        id: row.id.clone(),
-        email: row.email.clone(),
-        name: row.name.clone(),
-        role: role.into(),
-        created_at: Some(time::to_proto(row.created_at)),
     }
 }

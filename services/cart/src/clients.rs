@@ -8,14 +8,14 @@ use tonic::Code;
 
 use crate::{domain::PricedProduct, error::Error};
 
-/// The catalog, as the cart sees it (public reads, no credentials needed).
+/// The products service, as the cart calls it (public reads, no credentials needed).
 #[derive(Clone, Debug)]
-pub struct Catalog {
+pub struct ProductsClient {
     client: ProductServiceClient<MeshChannel>,
 }
 
-impl Catalog {
-    /// A catalog reached through `channel`.
+impl ProductsClient {
+    /// A client of the products service reached through `channel`.
     pub fn new(channel: MeshChannel) -> Self {
         Self { client: ProductServiceClient::new(channel) }
     }

@@ -1,8 +1,6 @@
 //! The gRPC face of the products service: check the caller, validate, run
 //! the flow, convert. Nothing else lives here.
 
-mod convert;
-
 use shop_proto::products::v1::{self as pb, product_service_server::ProductService};
 use shop_runtime::{
     auth::Principal,
@@ -12,14 +10,15 @@ use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use crate::{
-    AppState, catalog,
+    AppState, convert,
     domain::{
         listing::{ListInput, ListQuery},
         product::{NewProduct, PatchInput, ProductInput, ProductPatch, StockAdjustment},
         reservation::ReservationRequest,
     },
     error::Error,
-    stock, store,
+    store,
+    usecases::{catalog, stock},
 };
 
 /// The `shop.products.v1.ProductService` implementation.

@@ -12,12 +12,14 @@ use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use crate::{
-    AppState, checkout, convert,
+    AppState, convert,
     domain::checkout::{AddressInput, Checkout},
     error::Error,
-    fulfilment, store,
-    store::OrderRow,
-    watch::{self, WatchStream},
+    store::{self, OrderRow},
+    usecases::{
+        checkout, fulfilment,
+        watch::{self, WatchStream},
+    },
 };
 
 /// The `shop.orders.v1.OrderService` implementation.

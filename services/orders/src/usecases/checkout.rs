@@ -10,15 +10,14 @@ use shop_proto::{cart::v1::GetCartRequest, products::v1::BatchGetProductsRequest
 use shop_runtime::{db::is_unique_violation, failure::Failure, grpc::deadline, time};
 
 use crate::{
-    AppState,
+    AppState, changes,
     domain::{
         checkout::Checkout,
         status::{OrderStatus, Step},
     },
     error::Error,
-    saga::{Saga, new_event},
     store::{self, AddressRow, LineRow, OrderRow},
-    watch,
+    usecases::saga::{Saga, new_event},
 };
 
 /// How long a repeat waits for the checkout another call is driving, at most.
@@ -105,7 +104,7 @@ async fn join(state: &AppState, mut order: OrderRow, checkout: &Checkout) -> Res
             return Ok(order);
         }
         let wait = LOOK_AGAIN.min(give_up.saturating_duration_since(Instant::now()));
-        let _ = tokio::time::timeout(wait, watch::changed(&mut changes, &order.id)).await;
+        let _ = tokio::time::timeout(wait, changes::changed(&mut changes, &order.id)).await;
         order = store::find(&mut state.db.conn().await?, &order.id).await?.ok_or(Error::NotFound)?;
     }
 }
