@@ -12,6 +12,7 @@ const PROTOS: &[&str] = &[
     "shop/cart/v1/cart.proto",
     "shop/orders/v1/orders.proto",
     "shop/payments/v1/payments.proto",
+    "shop/events/v1/events.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -12,7 +12,9 @@ use shop_proto::{
 use shop_runtime::{
     Secret, Shutdown,
     auth::TokenVerifier,
-    config::{AuthConfig, ClientConfig, DatabaseConfig, ServeConfig, ServiceCredentialsConfig, TelemetryConfig},
+    config::{
+        AuthConfig, ClientConfig, DatabaseConfig, OutboxConfig, ServeConfig, ServiceCredentialsConfig, TelemetryConfig,
+    },
     grpc::Listeners,
     service::{self, Service},
 };
@@ -450,6 +452,7 @@ pub async fn start_users_with(
         limits,
         service_clients: format!("{SERVICE_CLIENT_ID}={SERVICE_CLIENT_SECRET}").parse().expect("service clients"),
         service_clients_file: None,
+        outbox: OutboxConfig { relay_interval_ms: 20, ..OutboxConfig::default() },
         serve: serve_config(),
         telemetry: TelemetryConfig::default(),
     };

@@ -14,6 +14,7 @@ mod checkout;
 mod checkout_concurrency;
 mod deadlines;
 mod edge_platform;
+mod events;
 mod health;
 mod hop_latency;
 mod live_status;

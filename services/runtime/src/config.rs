@@ -261,6 +261,26 @@ impl Default for ClientConfig {
     }
 }
 
+/// A producer's outbox of domain events.
+#[derive(Clone, Debug, clap::Args)]
+pub struct OutboxConfig {
+    /// How often committed events are given their place in the feed, in
+    /// milliseconds: the most an event waits before consumers can have it.
+    #[arg(long, env = "OUTBOX_RELAY_INTERVAL_MS", default_value_t = 100)]
+    pub relay_interval_ms: u64,
+
+    /// How long published events are kept, in hours. A consumer that falls
+    /// further behind than this misses events.
+    #[arg(long, env = "OUTBOX_RETENTION_HOURS", default_value_t = 168)]
+    pub retention_hours: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self { relay_interval_ms: 100, retention_hours: 168 }
+    }
+}
+
 /// Parses an ISO 4217 currency code (three upper-case letters), for
 /// `value_parser`.
 pub fn currency_code(value: &str) -> Result<String, String> {

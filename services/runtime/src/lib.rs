@@ -12,6 +12,7 @@ pub mod failure;
 pub mod grpc;
 pub mod listen;
 pub mod metrics;
+pub mod outbox;
 pub mod pagination;
 pub mod periodic;
 pub mod secret;

@@ -32,6 +32,7 @@ use crate::{
     config::{DatabaseConfig, ServeConfig, TelemetryConfig},
     db::{Db, Migrations},
     grpc::{GrpcServer, Listeners, ServeError, bind_and_serve},
+    outbox,
 };
 
 /// The settings every service's configuration holds, wherever it keeps them.
@@ -67,6 +68,9 @@ pub trait Service: Sized + Send + 'static {
     const NAME: &'static str;
     /// Its schema, per backend ([`crate::embedded_migrations!`]).
     const MIGRATIONS: Migrations;
+    /// Whether it publishes domain events: its database then has the
+    /// outbox table too ([`crate::outbox`]).
+    const PUBLISHES_EVENTS: bool = false;
 
     /// The state, on the service's database (already migrated).
     fn build(config: &Self::Config, db: Db) -> impl Future<Output = anyhow::Result<Self>> + Send;
@@ -99,6 +103,9 @@ pub async fn build<S: Service>(config: &S::Config) -> anyhow::Result<S> {
 async fn database<S: Service>(config: &S::Config) -> anyhow::Result<Db> {
     let db = Db::connect(S::settings(config).database).await.context("opening the database")?;
     db.migrate(&S::MIGRATIONS).await.context("migrating the database")?;
+    if S::PUBLISHES_EVENTS {
+        db.migrate(&outbox::MIGRATIONS).await.context("migrating the outbox")?;
+    }
     Ok(db)
 }
 

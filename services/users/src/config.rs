@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use shop_runtime::{
     Secret, SecretFileError,
     auth::KeyError,
-    config::{DatabaseConfig, ServeConfig, TelemetryConfig},
+    config::{DatabaseConfig, OutboxConfig, ServeConfig, TelemetryConfig},
     secret::{read_secret_file, value_or_file},
 };
 
@@ -42,6 +42,9 @@ pub struct Config {
     /// A file holding more of them, in the same form (a mounted secret).
     #[arg(long, env = "SERVICE_CLIENTS_FILE")]
     pub service_clients_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub outbox: OutboxConfig,
 
     #[command(flatten)]
     pub serve: ServeConfig,

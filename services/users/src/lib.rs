@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use shop_proto::users::v1::user_service_server::UserServiceServer;
-use shop_runtime::service::prelude::*;
+use shop_runtime::{outbox::Outbox, service::prelude::*};
 
 use crate::{passwords::Passwords, throttle::Throttles, tokens::TokenSigner};
 
@@ -37,12 +37,14 @@ impl Service for AppState {
     type Config = Config;
     const NAME: &'static str = "users";
     const MIGRATIONS: Migrations = embedded_migrations!();
+    const PUBLISHES_EVENTS: bool = true;
 
     /// Loads the signing key and seeds the admin.
     async fn build(config: &Config, db: Db) -> anyhow::Result<Self> {
         let private_key = config.signing_key.load().context("loading the signing key")?;
         let (signer, verifier) = TokenSigner::from_private_pem(&private_key).context("loading the signing key")?;
         let state = Self {
+            outbox: Outbox::new(db.clone(), &config.outbox),
             db,
             verifier,
             signer: Arc::new(signer),
@@ -59,10 +61,10 @@ impl Service for AppState {
         Ok(state)
     }
 
+    /// Also publishes account events (relayed from its outbox, fed to consumers).
     fn server(self, serve: ServeConfig) -> GrpcServer {
-        GrpcServer::new(serve, self.verifier.clone())
-            .database(self.db.clone())
-            .add_service(UserServiceServer::new(UsersApi::new(self)))
+        let server = GrpcServer::new(serve, self.verifier.clone()).database(self.db.clone());
+        self.outbox.serve_on(server).add_service(UserServiceServer::new(UsersApi::new(self)))
     }
 
     fn settings(config: &Config) -> Settings<'_> {

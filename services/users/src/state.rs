@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use shop_runtime::{auth::TokenVerifier, db::Db};
+use shop_runtime::{auth::TokenVerifier, db::Db, outbox::Outbox};
 
 use crate::{
     config::TokenTtls, passwords::Passwords, service_clients::ServiceClients, throttle::Throttles, tokens::TokenSigner,
@@ -20,4 +20,6 @@ pub struct AppState {
     pub(crate) clients: ServiceClients,
     pub(crate) ttls: TokenTtls,
     pub(crate) throttles: Throttles,
+    /// Where account events go out (UserRegistered).
+    pub(crate) outbox: Outbox,
 }

@@ -37,6 +37,7 @@ async fn grpcurl_lists_describes_checks_and_calls_every_service() {
         ("shop.cart.v1.CartService", mesh.ports.cart, "shop/cart/v1/cart.proto"),
         ("shop.orders.v1.OrderService", mesh.ports.orders, "shop/orders/v1/orders.proto"),
         ("shop.payments.v1.PaymentService", mesh.ports.payments, "shop/payments/v1/payments.proto"),
+        ("shop.events.v1.EventFeedService", mesh.ports.users, "shop/events/v1/events.proto"),
     ];
     for (service, port, proto) in services {
         let addr = Launched::addr(port);

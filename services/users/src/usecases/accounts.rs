@@ -3,10 +3,13 @@
 
 use std::net::IpAddr;
 
+use shop_proto::events::v1::{Event, UserRegistered, event::Payload};
 use shop_runtime::{
     auth::Role,
     db::{DbConn, is_unique_violation},
     failure::Failure,
+    outbox,
+    service::Service as _,
     time,
     validation::FieldViolation,
 };
@@ -51,12 +54,19 @@ pub async fn register(state: &AppState, account: NewAccount, address: Option<IpA
             .await
             .map_err(|e| if is_unique_violation(&e) { Error::EmailTaken } else { e.into() })?;
         store::insert_refresh_token(tx, &refresh_row).await?;
+        outbox::append(tx, &registered(&user)).await?;
         Ok::<_, Error>(())
     })
     .await?;
     tracing::info!(user_id = %user.id, "account registered");
     let access = sign_access(state, &user)?;
     Ok(Session { user, access, refresh_token })
+}
+
+/// The event a new customer account is.
+fn registered(user: &UserRow) -> Event {
+    let payload = UserRegistered { user_id: user.id.clone(), email: user.email.clone(), name: user.name.clone() };
+    outbox::event(AppState::NAME, &user.id, Payload::UserRegistered(payload))
 }
 
 /// Signs in with email and password, for a client at `address`. An unknown
