@@ -81,7 +81,13 @@ pub(super) async fn published_after(conn: &mut DbConn, after: i64, limit: i64) -
     Ok(rows.into_iter().filter_map(|(position, payload)| Some((position?, payload))).collect())
 }
 
-/// Forgets events published before `before`; how many.
+/// Forgets events published before `before`, but for the last one
+/// published: its position is where the next one's counts from.
 pub(super) async fn prune(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
-    db_run!(conn, |c| diesel::delete(outbox::table.filter(outbox::published_at.lt(before))).execute(c).await)
+    let last = last_position(conn).await?;
+    db_run!(conn, |c| diesel::delete(
+        outbox::table.filter(outbox::published_at.lt(before)).filter(outbox::position.lt(last))
+    )
+    .execute(c)
+    .await)
 }
