@@ -200,6 +200,7 @@ impl TestMesh {
                 reservation_sweep_ms: u64::try_from(RESERVATION_SWEEP.as_millis()).unwrap_or(50),
                 ..Default::default()
             },
+            outbox: OutboxConfig { relay_interval_ms: 20, ..OutboxConfig::default() },
             serve: serve_config(),
             telemetry: TelemetryConfig::default(),
         };
@@ -257,6 +258,7 @@ impl TestMesh {
                 recovery_interval_ms: 100,
                 ..Default::default()
             },
+            outbox: OutboxConfig { relay_interval_ms: 20, ..OutboxConfig::default() },
             serve: serve_config(),
             telemetry: TelemetryConfig::default(),
         };
@@ -305,6 +307,11 @@ impl TestMesh {
     /// A typed gRPC client for the users service.
     pub fn users(&self) -> UserServiceClient<Channel> {
         UserServiceClient::new(self.users_service.channel())
+    }
+
+    /// A gRPC channel to the products service.
+    pub fn products_channel(&self) -> Channel {
+        self.products_service.channel()
     }
 
     /// A typed gRPC client for the products service.
@@ -466,6 +473,7 @@ pub fn payments_config(url: &str, auth: &AuthConfig) -> shop_payments::Config {
         charge_claim_secs: CHARGE_CLAIM.as_secs(),
         database: DatabaseConfig::new(url.to_owned()),
         auth: auth.clone(),
+        outbox: OutboxConfig { relay_interval_ms: 20, ..OutboxConfig::default() },
         serve: serve_config(),
         telemetry: TelemetryConfig::default(),
     }

@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use shop_runtime::config::{
-    AuthConfig, ClientConfig, DatabaseConfig, ServeConfig, ServiceCredentialsConfig, TelemetryConfig,
+    AuthConfig, ClientConfig, DatabaseConfig, OutboxConfig, ServeConfig, ServiceCredentialsConfig, TelemetryConfig,
 };
 
 /// Everything the orders service needs to start.
@@ -31,6 +31,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub saga: SagaConfig,
+
+    #[command(flatten)]
+    pub outbox: OutboxConfig,
 
     #[command(flatten)]
     pub serve: ServeConfig,

@@ -1,9 +1,14 @@
 //! Stored rows as the wire shows them.
 
-use shop_proto::{common::v1::Money, orders::v1 as pb};
-use shop_runtime::time;
+use shop_proto::{
+    common::v1::Money,
+    events::v1::{self as events, event::Payload},
+    orders::v1 as pb,
+};
+use shop_runtime::{outbox, service::Service as _, time};
 
 use crate::{
+    AppState,
     domain::status::OrderStatus,
     store::{AddressRow, EventRow, LineRow, OrderRow},
 };
@@ -47,6 +52,39 @@ pub fn event(row: &EventRow) -> pb::OrderEvent {
         reason: row.reason.clone(),
         occurred_at: Some(time::to_proto(row.occurred_at)),
     }
+}
+
+/// The domain event a new order is.
+pub fn placed(order: &OrderRow, lines: &[LineRow]) -> events::Event {
+    let money = |amount_minor| Some(Money { amount_minor, currency: order.currency.clone() });
+    let lines = lines
+        .iter()
+        .map(|line| events::OrderedLine {
+            product_id: line.product_id.clone(),
+            name: line.name.clone(),
+            quantity: line.quantity,
+            unit_price: money(line.unit_price_minor),
+        })
+        .collect();
+    let placed = events::OrderPlaced {
+        order_id: order.id.clone(),
+        user_id: order.user_id.clone(),
+        total: money(order.total_minor),
+        lines,
+    };
+    outbox::event(AppState::NAME, &order.id, Payload::OrderPlaced(placed))
+}
+
+/// The domain event `order` reaching `to` from the stored status `from` is.
+pub fn status_changed(order: &OrderRow, from: &str, to: OrderStatus, reason: &str) -> events::Event {
+    let changed = events::OrderStatusChanged {
+        order_id: order.id.clone(),
+        user_id: order.user_id.clone(),
+        from: stored_status(Some(from)),
+        to: status(to).into(),
+        reason: reason.to_owned(),
+    };
+    outbox::event(AppState::NAME, &order.id, Payload::OrderStatusChanged(changed))
 }
 
 /// The details of a set of orders, loaded together.

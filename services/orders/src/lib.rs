@@ -20,7 +20,7 @@ mod usecases;
 
 use anyhow::Context as _;
 use shop_proto::orders::v1::order_service_server::OrderServiceServer;
-use shop_runtime::{metrics::LabelledCounter, service::prelude::*};
+use shop_runtime::{metrics::LabelledCounter, outbox::Outbox, service::prelude::*};
 use tokio_util::task::TaskTracker;
 
 pub use api::OrdersApi;
@@ -34,12 +34,14 @@ impl Service for AppState {
     type Config = Config;
     const NAME: &'static str = "orders";
     const MIGRATIONS: Migrations = embedded_migrations!();
+    const PUBLISHES_EVENTS: bool = true;
 
     /// Prepares the clients of the services the saga calls.
     async fn build(config: &Config, db: Db) -> anyhow::Result<Self> {
         let downstreams = Downstreams::new(&config.upstreams, &config.credentials, &config.client)
             .context("configuring the upstream URLs")?;
         Ok(Self {
+            outbox: Outbox::new(db.clone(), &config.outbox),
             db,
             verifier: config.auth.verifier().context("loading the token verification key")?,
             downstreams,
@@ -68,7 +70,8 @@ impl Service for AppState {
             let state = recovering.clone();
             async move { usecases::recovery::recover_once(&state).await.map(drop) }
         };
-        server
+        self.outbox
+            .serve_on(server)
             .every("recovery pass", self.saga.recovery_interval(), recover)
             .detached("checkouts", self.sagas.clone())
             .add_service(OrderServiceServer::new(OrdersApi::new(self)))

@@ -1,6 +1,6 @@
 //! The orders service's state: what its RPCs share.
 
-use shop_runtime::{auth::TokenVerifier, db::Db, metrics::LabelledCounter};
+use shop_runtime::{auth::TokenVerifier, db::Db, metrics::LabelledCounter, outbox::Outbox};
 use tokio_util::task::TaskTracker;
 
 use crate::{changes::EventBus, clients::Downstreams, config::SagaConfig};
@@ -22,4 +22,6 @@ pub struct AppState {
     pub status_changes: LabelledCounter,
     /// Sagas running detached from the requests that started them.
     pub sagas: TaskTracker,
+    /// Where order events go out (OrderPlaced, OrderStatusChanged).
+    pub outbox: Outbox,
 }

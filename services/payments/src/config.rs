@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use shop_runtime::config::{AuthConfig, DatabaseConfig, ServeConfig, TelemetryConfig};
+use shop_runtime::config::{AuthConfig, DatabaseConfig, OutboxConfig, ServeConfig, TelemetryConfig};
 
 /// Everything the payments service needs to start.
 #[derive(Clone, Debug, clap::Parser)]
@@ -27,6 +27,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub auth: AuthConfig,
+
+    #[command(flatten)]
+    pub outbox: OutboxConfig,
 
     #[command(flatten)]
     pub serve: ServeConfig,

@@ -1,9 +1,13 @@
 //! Stored rows as the wire shows them.
 
-use shop_proto::{common::v1::Money, payments::v1 as pb};
-use shop_runtime::time;
+use shop_proto::{
+    common::v1::Money,
+    events::v1::{self as events, event::Payload},
+    payments::v1 as pb,
+};
+use shop_runtime::{outbox, service::Service as _, time};
 
-use crate::{domain::DeclineReason, store::PaymentRow};
+use crate::{AppState, domain::DeclineReason, store::PaymentRow};
 
 /// A stored payment as the wire shows it.
 pub fn payment(row: &PaymentRow) -> pb::Payment {
@@ -34,4 +38,29 @@ pub fn payment(row: &PaymentRow) -> pb::Payment {
         created_at: Some(time::to_proto(row.created_at)),
         updated_at: Some(time::to_proto(row.updated_at)),
     }
+}
+
+/// The domain event `payment` succeeding is.
+pub fn succeeded(payment: &PaymentRow) -> events::Event {
+    let succeeded = events::PaymentSucceeded {
+        payment_id: payment.id.clone(),
+        order_id: payment.order_id.clone(),
+        user_id: payment.user_id.clone(),
+        amount: Some(Money { amount_minor: payment.amount_minor, currency: payment.currency.clone() }),
+        card_brand: payment.card_brand.clone(),
+        card_last4: payment.card_last4.clone(),
+    };
+    outbox::event(AppState::NAME, &payment.id, Payload::PaymentSucceeded(succeeded))
+}
+
+/// The domain event `payment` refunded for `reason` is.
+pub fn refunded(payment: &PaymentRow, reason: &str) -> events::Event {
+    let refunded = events::PaymentRefunded {
+        payment_id: payment.id.clone(),
+        order_id: payment.order_id.clone(),
+        user_id: payment.user_id.clone(),
+        amount: Some(Money { amount_minor: payment.amount_minor, currency: payment.currency.clone() }),
+        reason: reason.to_owned(),
+    };
+    outbox::event(AppState::NAME, &payment.id, Payload::PaymentRefunded(refunded))
 }

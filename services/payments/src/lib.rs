@@ -17,7 +17,7 @@ mod usecases;
 
 use anyhow::Context as _;
 use shop_proto::payments::v1::payment_service_server::PaymentServiceServer;
-use shop_runtime::{metrics::LabelledCounter, service::prelude::*};
+use shop_runtime::{metrics::LabelledCounter, outbox::Outbox, service::prelude::*};
 
 pub use api::PaymentsApi;
 pub use config::Config;
@@ -28,10 +28,12 @@ impl Service for AppState {
     type Config = Config;
     const NAME: &'static str = "payments";
     const MIGRATIONS: Migrations = embedded_migrations!();
+    const PUBLISHES_EVENTS: bool = true;
 
     async fn build(config: &Config, db: Db) -> anyhow::Result<Self> {
         let charge_claim = chrono::TimeDelta::from_std(config.charge_claim()).context("CHARGE_CLAIM_SECS")?;
         Ok(Self {
+            outbox: Outbox::new(db.clone(), &config.outbox),
             db,
             verifier: config.auth.verifier().context("loading the token verification key")?,
             results: LabelledCounter::new("result"),
@@ -46,7 +48,7 @@ impl Service for AppState {
             "payments_results",
             "Charge attempts by the processor's answer (succeeded, card_declined, insufficient_funds, processor_error), and refunds (refunded), voided keys (voided)",
         );
-        server.add_service(PaymentServiceServer::new(PaymentsApi::new(self)))
+        self.outbox.serve_on(server).add_service(PaymentServiceServer::new(PaymentsApi::new(self)))
     }
 
     fn settings(config: &Config) -> Settings<'_> {

@@ -1,6 +1,6 @@
 //! The payments service's state: what its RPCs share.
 
-use shop_runtime::{auth::TokenVerifier, db::Db, metrics::LabelledCounter};
+use shop_runtime::{auth::TokenVerifier, db::Db, metrics::LabelledCounter, outbox::Outbox};
 
 /// What every RPC shares: built once at start-up, cheap to clone.
 #[derive(Clone, Debug)]
@@ -13,4 +13,6 @@ pub struct AppState {
     pub results: LabelledCounter,
     /// How long one processor attempt holds a charge.
     pub charge_claim: chrono::TimeDelta,
+    /// Where payment events go out (PaymentSucceeded, PaymentRefunded).
+    pub outbox: Outbox,
 }

@@ -96,15 +96,16 @@ pub async fn claim(conn: &mut DbConn, id: &str, now: NaiveDateTime, until: Naive
     .optional())
 }
 
-/// Records the processor's final answer for a pending payment.
+/// Records the processor's final answer for a pending payment; `false` when
+/// it was no longer pending (voided meanwhile).
 pub async fn settle(
     conn: &mut DbConn,
     id: &str,
     status: &str,
     failure: Option<(&str, &str)>,
     now: NaiveDateTime,
-) -> QueryResult<()> {
-    db_run!(conn, |c| diesel::update(payments::table.find(id).filter(payments::status.eq("pending")))
+) -> QueryResult<bool> {
+    let updated = db_run!(conn, |c| diesel::update(payments::table.find(id).filter(payments::status.eq("pending")))
         .set((
             payments::status.eq(status),
             payments::failure_reason.eq(failure.map(|(reason, _)| reason)),
@@ -113,8 +114,8 @@ pub async fn settle(
             payments::updated_at.eq(now),
         ))
         .execute(c)
-        .await)
-    .map(drop)
+        .await)?;
+    Ok(updated == 1)
 }
 
 /// Gives up the claim after a failed attempt, so the next one may start.

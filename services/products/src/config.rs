@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use shop_runtime::config::{AuthConfig, DatabaseConfig, ServeConfig, TelemetryConfig, currency_code};
+use shop_runtime::config::{AuthConfig, DatabaseConfig, OutboxConfig, ServeConfig, TelemetryConfig, currency_code};
 
 /// Everything the products service needs to start.
 #[derive(Clone, Debug, clap::Parser)]
@@ -20,6 +20,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub catalog: CatalogConfig,
+
+    #[command(flatten)]
+    pub outbox: OutboxConfig,
 
     #[command(flatten)]
     pub serve: ServeConfig,
@@ -46,11 +49,22 @@ pub struct CatalogConfig {
     /// How often overdue reservations are expired, in milliseconds.
     #[arg(long, env = "RESERVATION_SWEEP_MS", default_value_t = 1000)]
     pub reservation_sweep_ms: u64,
+
+    /// A product whose available stock falls below this many units is
+    /// announced with a StockLow event (once per fall).
+    #[arg(long, env = "STOCK_LOW_THRESHOLD", default_value_t = 5, value_parser = clap::value_parser!(i32).range(1..))]
+    pub stock_low_threshold: i32,
 }
 
 impl Default for CatalogConfig {
     fn default() -> Self {
-        Self { currency: "USD".into(), seed_demo_catalog: false, reservation_ttl_secs: 900, reservation_sweep_ms: 1000 }
+        Self {
+            currency: "USD".into(),
+            seed_demo_catalog: false,
+            reservation_ttl_secs: 900,
+            reservation_sweep_ms: 1000,
+            stock_low_threshold: 5,
+        }
     }
 }
 

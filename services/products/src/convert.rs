@@ -1,9 +1,14 @@
 //! Stored rows as the wire shows them.
 
-use shop_proto::{common::v1::Money, products::v1 as pb};
-use shop_runtime::time;
+use shop_proto::{
+    common::v1::Money,
+    events::v1::{self as events, event::Payload},
+    products::v1 as pb,
+};
+use shop_runtime::{outbox, service::Service as _, time};
 
 use crate::{
+    AppState,
     domain::{listing::Sort, reservation::Status},
     store::ProductRow,
     usecases::stock::Reservation,
@@ -63,4 +68,16 @@ pub fn sort(value: i32) -> Sort {
 /// A money field as (amount, currency).
 pub fn price(money: Option<&Money>) -> Option<(i64, &str)> {
     money.map(|m| (m.amount_minor, m.currency.as_str()))
+}
+
+/// The domain event `product` falling below `threshold` available units is.
+pub fn stock_low(product: &ProductRow, threshold: i32) -> events::Event {
+    let low = events::StockLow {
+        product_id: product.id.clone(),
+        sku: product.sku.clone(),
+        name: product.name.clone(),
+        available: product.available(),
+        threshold,
+    };
+    outbox::event(AppState::NAME, &product.id, Payload::StockLow(low))
 }

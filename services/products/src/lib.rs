@@ -16,7 +16,7 @@ mod usecases;
 
 use anyhow::Context as _;
 use shop_proto::products::v1::product_service_server::ProductServiceServer;
-use shop_runtime::service::prelude::*;
+use shop_runtime::{outbox::Outbox, service::prelude::*};
 
 pub use api::ProductsApi;
 pub use config::Config;
@@ -28,15 +28,18 @@ impl Service for AppState {
     type Config = Config;
     const NAME: &'static str = "products";
     const MIGRATIONS: Migrations = embedded_migrations!();
+    const PUBLISHES_EVENTS: bool = true;
 
     /// Seeds the demo catalog if asked.
     async fn build(config: &Config, db: Db) -> anyhow::Result<Self> {
         let state = Self {
+            outbox: Outbox::new(db.clone(), &config.outbox),
             db,
             verifier: config.auth.verifier().context("loading the token verification key")?,
             currency: config.catalog.currency.clone(),
             reservation_ttl: config.catalog.reservation_ttl(),
             sweep_interval: config.catalog.sweep_interval(),
+            stock_low_threshold: config.catalog.stock_low_threshold,
         };
         if config.catalog.seed_demo_catalog {
             seed_demo_catalog(&state).await.context("seeding the demo catalog")?;
@@ -51,8 +54,9 @@ impl Service for AppState {
             let state = sweeping.clone();
             async move { usecases::stock::sweep_once(&state).await }
         };
-        GrpcServer::new(serve, self.verifier.clone())
-            .database(self.db.clone())
+        let server = GrpcServer::new(serve, self.verifier.clone()).database(self.db.clone());
+        self.outbox
+            .serve_on(server)
             .every("reservation sweep", self.sweep_interval, sweep)
             .add_service(ProductServiceServer::new(ProductsApi::new(self)))
     }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use shop_runtime::{auth::TokenVerifier, db::Db};
+use shop_runtime::{auth::TokenVerifier, db::Db, outbox::Outbox};
 
 /// What every RPC shares: built once at start-up, cheap to clone.
 #[derive(Clone, Debug)]
@@ -17,4 +17,8 @@ pub struct AppState {
     pub reservation_ttl: Duration,
     /// How often overdue reservations are expired.
     pub sweep_interval: Duration,
+    /// Below this many available units a product is announced as low on stock.
+    pub stock_low_threshold: i32,
+    /// Where stock events go out (StockLow).
+    pub outbox: Outbox,
 }

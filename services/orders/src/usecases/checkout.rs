@@ -7,10 +7,10 @@
 use std::time::{Duration, Instant};
 
 use shop_proto::{cart::v1::GetCartRequest, products::v1::BatchGetProductsRequest};
-use shop_runtime::{db::is_unique_violation, failure::Failure, grpc::deadline, time};
+use shop_runtime::{db::is_unique_violation, failure::Failure, grpc::deadline, outbox, time};
 
 use crate::{
-    AppState, changes,
+    AppState, changes, convert,
     domain::{
         checkout::Checkout,
         status::{OrderStatus, Step},
@@ -41,6 +41,7 @@ pub async fn place(state: &AppState, user_id: &str, checkout: Checkout) -> Resul
         .transaction(async |tx| {
             store::insert_order(tx, &order, &address, &lines).await?;
             store::insert_event(tx, &new_event(&order.id, None, OrderStatus::Pending, "order placed")).await?;
+            outbox::append(tx, &convert::placed(&order, &lines)).await?;
             Ok::<_, diesel::result::Error>(())
         })
         .await;

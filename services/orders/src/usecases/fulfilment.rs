@@ -1,9 +1,9 @@
 //! After checkout: cancelling (refund and restock) and shipping/delivering.
 
-use shop_runtime::{auth::Principal, failure::Failure, time};
+use shop_runtime::{auth::Principal, failure::Failure, outbox, time};
 
 use crate::{
-    AppState,
+    AppState, convert,
     domain::status::{self, OrderStatus},
     error::Error,
     store::{self, OrderRow},
@@ -59,6 +59,7 @@ pub async fn advance(state: &AppState, order_id: &str, to: OrderStatus, note: &s
                 return Ok(false);
             }
             store::insert_event(tx, &new_event(order_id, Some(from.as_str()), to, &reason)).await?;
+            outbox::append(tx, &convert::status_changed(&order, from.as_str(), to, &reason)).await?;
             Ok::<_, Error>(true)
         })
         .await?;

@@ -16,13 +16,13 @@ use shop_proto::{
         ReserveStockRequest,
     },
 };
-use shop_runtime::{failure::Failure, grpc::status::precondition_violations, time};
+use shop_runtime::{failure::Failure, grpc::status::precondition_violations, outbox, time};
 use tokio_util::task::AbortOnDropHandle;
 use tonic::Code;
 use tracing::Instrument;
 
 use crate::{
-    AppState,
+    AppState, convert,
     domain::status::{OrderStatus, Step},
     error::Error,
     store::{self, EventRow, LineRow, OrderChanges, OrderRow},
@@ -292,6 +292,7 @@ impl Saga {
             }
             if let Some((to, reason)) = event {
                 store::insert_event(tx, &new_event(&order.id, Some(&from), to, reason)).await?;
+                outbox::append(tx, &convert::status_changed(order, &from, to, reason)).await?;
             }
             Ok(())
         })

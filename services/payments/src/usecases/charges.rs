@@ -7,11 +7,13 @@
 use std::time::{Duration, Instant};
 
 use shop_card::CheckedCard;
-use shop_runtime::{db::is_unique_violation, failure::Failure, grpc::deadline, time, validation::FieldViolation};
+use shop_runtime::{
+    db::is_unique_violation, failure::Failure, grpc::deadline, outbox, time, validation::FieldViolation,
+};
 use tracing::Instrument;
 
 use crate::{
-    AppState,
+    AppState, convert,
     domain::{ChargeTerms, NewCharge, Outcome, process},
     error::Error,
     store::{self, PaymentRow},
@@ -47,7 +49,14 @@ async fn charge_to_end(state: &AppState, charge: NewCharge, wait: Duration) -> R
     let mut conn = state.db.conn().await?;
     match outcome {
         Outcome::Approved => {
-            store::settle(&mut conn, &payment.id, "succeeded", None, now).await?;
+            let succeeded = convert::succeeded(&payment);
+            conn.transaction(async |tx| {
+                if store::settle(tx, &payment.id, "succeeded", None, now).await? {
+                    outbox::append(tx, &succeeded).await?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await?;
             state.results.inc("succeeded");
         }
         Outcome::Declined(reason) => {
@@ -167,7 +176,17 @@ pub async fn refund(state: &AppState, payment_id: &str, reason: &str) -> Result<
         "refunded" => Ok(payment),
         "succeeded" => {
             let reason = if reason.trim().is_empty() { "refund requested" } else { reason.trim() };
-            if store::refund(&mut conn, payment_id, reason, time::now()).await? {
+            let refunded = convert::refunded(&payment, reason);
+            let first = conn
+                .transaction(async |tx| {
+                    let first = store::refund(tx, payment_id, reason, time::now()).await?;
+                    if first {
+                        outbox::append(tx, &refunded).await?;
+                    }
+                    Ok::<_, diesel::result::Error>(first)
+                })
+                .await?;
+            if first {
                 state.results.inc("refunded");
             } else {
                 // A concurrent refund got there first; the result is the same.

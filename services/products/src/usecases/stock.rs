@@ -7,10 +7,10 @@
 //! locked in product-id order, so they never deadlock.
 
 use chrono::TimeDelta;
-use shop_runtime::{db::DbConn, db::is_unique_violation, failure::Failure, time};
+use shop_runtime::{db::DbConn, db::is_unique_violation, failure::Failure, outbox, time};
 
 use crate::{
-    AppState,
+    AppState, convert,
     domain::{
         product::StockAdjustment,
         reservation::{CommitStep, ReleaseStep, ReservationRequest, Status, commit_step, release_step},
@@ -38,6 +38,9 @@ pub async fn adjust(state: &AppState, product_id: &str, adjustment: StockAdjustm
             });
         }
         store::insert_ledger(tx, &ledger_entry(product_id, adjustment.delta, &adjustment.reason, None)).await?;
+        if adjustment.delta < 0 {
+            announce_low_stock(tx, state.stock_low_threshold, &[(product_id, -adjustment.delta)]).await?;
+        }
         store::find_product(tx, product_id).await?.ok_or_else(|| Error::ProductNotFound(product_id.to_owned()))
     })
     .await
@@ -82,6 +85,8 @@ pub async fn reserve(state: &AppState, request: ReservationRequest) -> Result<Re
                 return Err(Error::InsufficientStock(shortages(tx, &short).await?));
             }
             store::insert_reservation_items(tx, &items).await?;
+            let held: Vec<(&str, i32)> = items.iter().map(|item| (item.product_id.as_str(), item.quantity)).collect();
+            announce_low_stock(tx, state.stock_low_threshold, &held).await?;
             Ok(())
         })
         .await;
@@ -91,6 +96,21 @@ pub async fn reserve(state: &AppState, request: ReservationRequest) -> Result<Re
         Err(other) => return Err(other),
     }
     find(&mut conn, &request.order_id).await
+}
+
+/// A StockLow event for each product whose available stock has just fallen
+/// (by the units given with it) from the threshold or above to below it: one
+/// event per fall, not one per change while it stays low.
+async fn announce_low_stock(tx: &mut DbConn, threshold: i32, fallen: &[(&str, i32)]) -> Result<(), Error> {
+    let ids: Vec<String> = fallen.iter().map(|(id, _)| (*id).to_owned()).collect();
+    for product in store::find_products(tx, &ids).await? {
+        let fall: i32 = fallen.iter().filter(|(id, _)| *id == product.id).map(|(_, units)| units).sum();
+        let now = product.available();
+        if now < threshold && now + fall >= threshold {
+            outbox::append(tx, &convert::stock_low(&product, threshold)).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn shortages(tx: &mut DbConn, short: &[&ReservationItemRow]) -> Result<Vec<Shortage>, Error> {
