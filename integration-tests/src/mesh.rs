@@ -106,6 +106,10 @@ fn serve_config() -> ServeConfig {
     ServeConfig { health_check_interval_ms: 100, ..ServeConfig::default() }
 }
 
+fn outbox_config() -> OutboxConfig {
+    OutboxConfig { relay_interval_ms: 20, ..OutboxConfig::default() }
+}
+
 fn anywhere() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
@@ -200,7 +204,7 @@ impl TestMesh {
                 reservation_sweep_ms: u64::try_from(RESERVATION_SWEEP.as_millis()).unwrap_or(50),
                 ..Default::default()
             },
-            outbox: OutboxConfig { relay_interval_ms: 20, ..OutboxConfig::default() },
+            outbox: outbox_config(),
             serve: serve_config(),
             telemetry: TelemetryConfig::default(),
         };
@@ -258,7 +262,7 @@ impl TestMesh {
                 recovery_interval_ms: 100,
                 ..Default::default()
             },
-            outbox: OutboxConfig { relay_interval_ms: 20, ..OutboxConfig::default() },
+            outbox: outbox_config(),
             serve: serve_config(),
             telemetry: TelemetryConfig::default(),
         };
@@ -459,7 +463,7 @@ pub async fn start_users_with(
         limits,
         service_clients: format!("{SERVICE_CLIENT_ID}={SERVICE_CLIENT_SECRET}").parse().expect("service clients"),
         service_clients_file: None,
-        outbox: OutboxConfig { relay_interval_ms: 20, ..OutboxConfig::default() },
+        outbox: outbox_config(),
         serve: serve_config(),
         telemetry: TelemetryConfig::default(),
     };
@@ -473,7 +477,7 @@ pub fn payments_config(url: &str, auth: &AuthConfig) -> shop_payments::Config {
         charge_claim_secs: CHARGE_CLAIM.as_secs(),
         database: DatabaseConfig::new(url.to_owned()),
         auth: auth.clone(),
-        outbox: OutboxConfig { relay_interval_ms: 20, ..OutboxConfig::default() },
+        outbox: outbox_config(),
         serve: serve_config(),
         telemetry: TelemetryConfig::default(),
     }

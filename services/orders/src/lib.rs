@@ -65,14 +65,10 @@ impl Service for AppState {
             "orders_status_changes",
             "Orders that reached each status: checkout outcomes (paid, rejected, payment_failed, cancelled) and fulfilment",
         );
-        let recovering = self.clone();
-        let recover = move || {
-            let state = recovering.clone();
-            async move { usecases::recovery::recover_once(&state).await.map(drop) }
-        };
+        let recover = |state: Self| async move { usecases::recovery::recover_once(&state).await.map(drop) };
         self.outbox
             .serve_on(server)
-            .every("recovery pass", self.saga.recovery_interval(), recover)
+            .every("recovery pass", self.saga.recovery_interval(), self.clone(), recover)
             .detached("checkouts", self.sagas.clone())
             .add_service(OrderServiceServer::new(OrdersApi::new(self)))
     }

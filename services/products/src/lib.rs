@@ -49,15 +49,11 @@ impl Service for AppState {
 
     /// Also expires overdue reservations every sweep interval.
     fn server(self, serve: ServeConfig) -> GrpcServer {
-        let sweeping = self.clone();
-        let sweep = move || {
-            let state = sweeping.clone();
-            async move { usecases::stock::sweep_once(&state).await }
-        };
+        let sweep = |state: Self| async move { usecases::stock::sweep_once(&state).await };
         let server = GrpcServer::new(serve, self.verifier.clone()).database(self.db.clone());
         self.outbox
             .serve_on(server)
-            .every("reservation sweep", self.sweep_interval, sweep)
+            .every("reservation sweep", self.sweep_interval, self.clone(), sweep)
             .add_service(ProductServiceServer::new(ProductsApi::new(self)))
     }
 

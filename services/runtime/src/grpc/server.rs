@@ -119,17 +119,18 @@ impl GrpcServer {
         self.metrics.clone()
     }
 
-    /// Runs `round` every `interval` (the first at once) while the server
-    /// serves. A failed round is logged under `name` and the next one runs on
-    /// time; at shutdown no new round starts, and the one under way gets the
-    /// drain limit to finish.
-    pub fn every<F, Fut, E>(mut self, name: &'static str, interval: Duration, round: F) -> Self
+    /// Runs `round` on a clone of `state` every `interval` (the first at
+    /// once) while the server serves. A failed round is logged under `name`
+    /// and the next one runs on time; at shutdown no new round starts, and the
+    /// one under way gets the drain limit to finish.
+    pub fn every<S, F, Fut, E>(mut self, name: &'static str, interval: Duration, state: S, round: F) -> Self
     where
-        F: FnMut() -> Fut + Send + 'static,
+        S: Clone + Send + 'static,
+        F: Fn(S) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), E>> + Send,
         E: std::fmt::Display,
     {
-        self.background.every(name, interval, round);
+        self.background.every(name, interval, move || round(state.clone()));
         self
     }
 

@@ -36,18 +36,13 @@ impl Outbox {
     /// `server`, also relaying and pruning this outbox in the background and
     /// serving its feed.
     pub fn serve_on(&self, server: GrpcServer) -> GrpcServer {
-        let (relaying, pruning) = (self.clone(), self.clone());
-        let relay = move || {
-            let outbox = relaying.clone();
-            async move { outbox.relay_once().await.map(drop) }
-        };
-        let prune = move || {
-            let outbox = pruning.clone();
-            async move { outbox.prune_once().await.map(drop) }
-        };
         server
-            .every("outbox relay", self.relay_interval, relay)
-            .every("outbox pruning", PRUNE_INTERVAL, prune)
+            .every("outbox relay", self.relay_interval, self.clone(), |outbox| async move {
+                outbox.relay_once().await.map(drop)
+            })
+            .every("outbox pruning", PRUNE_INTERVAL, self.clone(), |outbox| async move {
+                outbox.prune_once().await.map(drop)
+            })
             .add_service(EventFeedServiceServer::new(self.feed()))
     }
 
