@@ -13,6 +13,7 @@ const PROTOS: &[&str] = &[
     "shop/orders/v1/orders.proto",
     "shop/payments/v1/payments.proto",
     "shop/events/v1/events.proto",
+    "shop/notifications/v1/notifications.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -273,11 +273,17 @@ pub struct OutboxConfig {
     /// further behind than this misses events.
     #[arg(long, env = "OUTBOX_RETENTION_HOURS", default_value_t = 168)]
     pub retention_hours: u64,
+
+    /// NATS server URL, e.g. nats://127.0.0.1:4222. When set, the relay
+    /// publishes each event to JetStream before giving it its feed position;
+    /// unset, the feed is the only transport.
+    #[arg(long, env = "NATS_URL")]
+    pub nats_url: Option<String>,
 }
 
 impl Default for OutboxConfig {
     fn default() -> Self {
-        Self { relay_interval_ms: 100, retention_hours: 168 }
+        Self { relay_interval_ms: 100, retention_hours: 168, nats_url: None }
     }
 }
 

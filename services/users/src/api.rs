@@ -106,15 +106,26 @@ impl UserService for UsersApi {
         &self,
         request: Request<pb::ListUsersRequest>,
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
-        Principal::require(&request).and_then(Principal::require_admin).map_err(Error::from)?;
+        Principal::require(&request).and_then(Principal::require_internal).map_err(Error::from)?;
         let input = request.into_inner();
+        let role = match input.role() {
+            pb::Role::Unspecified => None,
+            pb::Role::Customer => Some(Role::Customer),
+            pb::Role::Admin => Some(Role::Admin),
+            pb::Role::Service => Some(Role::Service),
+        };
         let page_size = pagination::page_size(input.page_size).map_err(Error::from)?;
         tracing::Span::current().record("page_size", page_size);
         let cursor = pagination::decode_token::<UsersCursor>(&input.page_token).map_err(Error::from)?;
         let mut conn = self.state.db.conn().await.map_err(Error::from)?;
-        let mut rows = store::list_users(&mut conn, cursor.as_ref().map(|c| c.after.as_str()), page_size + 1)
-            .await
-            .map_err(Error::from)?;
+        let mut rows = store::list_users(
+            &mut conn,
+            role.map(Role::as_str),
+            cursor.as_ref().map(|c| c.after.as_str()),
+            page_size + 1,
+        )
+        .await
+        .map_err(Error::from)?;
         let next_page_token = if rows.len() as i64 > page_size {
             rows.truncate(page_size as usize);
             rows.last()

@@ -73,11 +73,19 @@ pub async fn find_user_by_email(conn: &mut DbConn, email: &str) -> QueryResult<O
 }
 
 /// Up to `limit` accounts with ids after `after`, in id order (UUIDv7: oldest first).
-pub async fn list_users(conn: &mut DbConn, after: Option<&str>, limit: i64) -> QueryResult<Vec<UserRow>> {
+pub async fn list_users(
+    conn: &mut DbConn,
+    role: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<UserRow>> {
     db_run!(conn, |c| {
         let mut query = users::table.select(UserRow::as_select()).order(users::id.asc()).limit(limit).into_boxed();
         if let Some(after) = after {
             query = query.filter(users::id.gt(after));
+        }
+        if let Some(role) = role {
+            query = query.filter(users::role.eq(role));
         }
         query.load(c).await
     })

@@ -134,6 +134,18 @@ impl GrpcServer {
         self
     }
 
+    /// A task that runs from the start of serving until the shutdown (an
+    /// event consumer, say): given the shutdown signal, it should stop soon
+    /// after it fires; it gets the drain limit to do so.
+    pub fn worker<F, Fut>(mut self, name: &'static str, work: F) -> Self
+    where
+        F: FnOnce(Shutdown) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.background.worker(name, work);
+        self
+    }
+
     /// Tasks that calls start and that outlive them (`name` says what they
     /// are in the log): at shutdown, once the calls have drained, they get
     /// the drain limit to finish.

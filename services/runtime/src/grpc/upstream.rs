@@ -85,6 +85,13 @@ impl Upstream {
         Ok(Self { channel, call_timeout, rotation: Some(rotation), reserved: false })
     }
 
+    /// The same channel, its calls limited only by the caller's deadline: for
+    /// calls that last (a subscription to an event feed).
+    pub fn without_call_timeout(mut self) -> Self {
+        self.call_timeout = None;
+        self
+    }
+
     /// Longest any one call may take (`GRPC_CALL_TIMEOUT_MS`), if limited.
     pub fn call_timeout(&self) -> Option<Duration> {
         self.call_timeout

@@ -5,6 +5,7 @@
 //! ([`Outbox::relay_once`]), and the feed serves them from a position, then
 //! live ([`EventFeed`]). Published events are pruned after a retention period.
 
+mod broker;
 mod feed;
 mod relay;
 mod schema;
@@ -15,7 +16,7 @@ use shop_proto::events::v1::{Event, TraceContext, event::Payload};
 use tracing::Span;
 
 pub use feed::EventFeed;
-pub use relay::Outbox;
+pub use relay::{Outbox, RelayError};
 pub use store::append;
 
 use crate::{db::Migrations, telemetry::inject_context, time};

@@ -7,8 +7,31 @@ use tokio::sync::watch;
 
 use shop_proto::events::v1::event_feed_service_server::EventFeedServiceServer;
 
-use super::{EventFeed, store};
-use crate::{config::OutboxConfig, db::Db, grpc::GrpcServer, time};
+use super::{EventFeed, broker::Broker, store};
+use crate::{
+    config::OutboxConfig,
+    db::{Db, DbError},
+    grpc::GrpcServer,
+    nats::NatsError,
+    time,
+};
+
+/// Why a relay round failed; the next round tries again.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// The outbox could not be read or written.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The broker did not take the events.
+    #[error(transparent)]
+    Broker(#[from] NatsError),
+}
+
+impl From<diesel::result::Error> for RelayError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Db(error.into())
+    }
+}
 
 /// Events given a place per round, at most.
 const BATCH: i64 = 256;
@@ -21,6 +44,7 @@ pub struct Outbox {
     db: Db,
     retention: Duration,
     relay_interval: Duration,
+    broker: Option<Broker>,
     // The last position given in this process: wakes its feeds at once.
     published: watch::Sender<i64>,
 }
@@ -30,7 +54,8 @@ impl Outbox {
     pub fn new(db: Db, config: &OutboxConfig) -> Self {
         let retention = Duration::from_secs(config.retention_hours.saturating_mul(3600));
         let relay_interval = Duration::from_millis(config.relay_interval_ms.max(1));
-        Self { db, retention, relay_interval, published: watch::Sender::new(0) }
+        let broker = config.nats_url.clone().map(Broker::new);
+        Self { db, retention, relay_interval, broker, published: watch::Sender::new(0) }
     }
 
     /// `server`, also relaying and pruning this outbox in the background and
@@ -47,18 +72,35 @@ impl Outbox {
     }
 
     /// One relay round: the committed events without a place in the feed get
-    /// the next positions, in the order they were written. Returns how many.
-    pub async fn relay_once(&self) -> Result<usize, crate::db::DbError> {
+    /// the next positions, in the order they were written. With a broker,
+    /// they are published to it first, and only those it stored get their
+    /// positions; while it is unreachable the outbox grows. Returns how many.
+    pub async fn relay_once(&self) -> Result<usize, RelayError> {
         let mut conn = self.db.conn().await?;
         // Most rounds find nothing: a read says so without taking a writer's turn.
         if store::unpublished(&mut conn, 1).await?.is_empty() {
             return Ok(0);
         }
+        // Published outside the transaction: a slow broker must not hold the
+        // writers' lock. Published twice (another replica's relay raced this
+        // one) is dropped by the stream, which knows the event ids.
+        let brokered = match &self.broker {
+            None => None,
+            Some(broker) => {
+                let (seqs, payloads): (Vec<i64>, Vec<Vec<u8>>) =
+                    store::unpublished_events(&mut conn, BATCH).await?.into_iter().unzip();
+                broker.publish(&payloads).await?;
+                Some(seqs)
+            }
+        };
         let (last, given) = conn
             .transaction(async |tx| {
                 store::take_relay_turn(tx).await?;
                 let mut last = store::last_position(tx).await?;
-                let unpublished = store::unpublished(tx, BATCH).await?;
+                let mut unpublished = store::unpublished(tx, BATCH).await?;
+                if let Some(brokered) = &brokered {
+                    unpublished.retain(|seq| brokered.contains(seq));
+                }
                 let now = time::now();
                 for seq in &unpublished {
                     last += 1;
@@ -72,7 +114,7 @@ impl Outbox {
     }
 
     /// Forgets the events published longer ago than the retention period.
-    pub async fn prune_once(&self) -> Result<usize, crate::db::DbError> {
+    pub async fn prune_once(&self) -> Result<usize, DbError> {
         let Ok(retention) = chrono::TimeDelta::from_std(self.retention) else { return Ok(0) };
         let before = time::now() - retention;
         Ok(store::prune(&mut self.db.conn().await?, before).await?)

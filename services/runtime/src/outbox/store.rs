@@ -60,6 +60,17 @@ pub(super) async fn unpublished(conn: &mut DbConn, limit: i64) -> QueryResult<Ve
         .await)
 }
 
+/// The committed events without a position, oldest first: (seq, encoded event).
+pub(super) async fn unpublished_events(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<(i64, Vec<u8>)>> {
+    db_run!(conn, |c| outbox::table
+        .filter(outbox::position.is_null())
+        .order(outbox::seq.asc())
+        .select((outbox::seq, outbox::payload))
+        .limit(limit)
+        .load(c)
+        .await)
+}
+
 /// Gives event `seq` its place in the feed.
 pub(super) async fn publish(conn: &mut DbConn, seq: i64, position: i64, now: NaiveDateTime) -> QueryResult<()> {
     db_run!(conn, |c| diesel::update(outbox::table.find(seq))

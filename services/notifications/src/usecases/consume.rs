@@ -1,0 +1,151 @@
+//! Handling one event: the mails it asks for are rendered, then recorded in
+//! one transaction with the event's id (and, for a feed, its position). A
+//! repeated event id records nothing: each event's mails exist once.
+
+use http::HeaderMap;
+use serde_json::Value;
+use shop_proto::events::v1::Event;
+use shop_runtime::{
+    inbox::{Checkpoint, Delivery, Handler},
+    telemetry::{extract_context, inject_context},
+    time,
+};
+use tracing::{Instrument, Span};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::{
+    AppState,
+    clients::Recipient,
+    domain::{self, Audience, Plan, Preferences, Status},
+    error::Error,
+    mailer, store,
+    store::NotificationRow,
+    usecases::preferences,
+};
+
+impl Handler for AppState {
+    type Error = Error;
+
+    async fn handle(&self, delivery: Delivery) -> Result<(), Error> {
+        let span = consume_span(&delivery);
+        record(self, delivery).instrument(span).await
+    }
+
+    async fn position(&self, producer: &'static str) -> Result<i64, Error> {
+        Ok(store::position(&mut self.db.conn().await?, producer).await?)
+    }
+}
+
+/// The span of handling `delivery`: a child of the change that caused the
+/// event, so that one trace shows a checkout and the mails it caused.
+fn consume_span(delivery: &Delivery) -> Span {
+    let event = &delivery.event;
+    let span = tracing::info_span!(
+        "consume event",
+        otel.kind = "consumer",
+        producer = delivery.producer,
+        event_id = %event.id,
+        aggregate_id = %event.aggregate_id,
+    );
+    if let Some(trace) = event.trace_context.as_ref().filter(|t| !t.traceparent.is_empty()) {
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = trace.traceparent.parse() {
+            headers.insert("traceparent", value);
+        }
+        if let Ok(value) = trace.tracestate.parse() {
+            headers.insert("tracestate", value);
+        }
+        let _ = span.set_parent(extract_context(&headers));
+    }
+    span
+}
+
+async fn record(state: &AppState, delivery: Delivery) -> Result<(), Error> {
+    let Delivery { producer, event, checkpoint } = delivery;
+    let mut conn = state.db.conn().await?;
+    // The mails are made before the transaction (they need the users
+    // service); a repeat is recognised first so that it costs no calls.
+    let repeat = store::was_consumed(&mut conn, &event.id).await?;
+    let mails = match repeat {
+        true => Vec::new(),
+        false => mails_for(state, &event).await?,
+    };
+    let now = time::now();
+    let first = conn
+        .transaction(async |tx| {
+            let first = store::mark_consumed(tx, &event.id, producer, now).await?;
+            if first {
+                store::insert_notifications(tx, &mails).await?;
+            }
+            if let Checkpoint::Position(position) = checkpoint {
+                store::set_position(tx, producer, position, now).await?;
+            }
+            Ok::<_, Error>(first)
+        })
+        .await?;
+    if first {
+        state.metrics.consumed.inc(producer);
+        if let Some(at) = event.occurred_at.as_ref().and_then(time::from_proto) {
+            let lag = (now.and_utc() - at).num_milliseconds().max(0) as f64 / 1000.0;
+            state.metrics.set_lag(producer, lag);
+        }
+        if !mails.is_empty() {
+            state.recorded.notify_one();
+        }
+    }
+    tracing::debug!(repeat = !first, mails = mails.len(), "event handled");
+    Ok(())
+}
+
+/// The mails `event` asks for, rendered, one per recipient.
+async fn mails_for(state: &AppState, event: &Event) -> Result<Vec<NotificationRow>, Error> {
+    let Some(plan) = domain::plan(event) else { return Ok(Vec::new()) };
+    let recipients = match &plan.audience {
+        Audience::Admins => state.clients.admins().await?,
+        Audience::User(user_id) => {
+            let wants = preferences::of(state, user_id).await?.unwrap_or_else(Preferences::default).wants(plan.kind);
+            match wants {
+                true => state.clients.recipient(user_id).await?.into_iter().collect(),
+                false => Vec::new(),
+            }
+        }
+    };
+    let mut headers = HeaderMap::new();
+    inject_context(&Span::current(), &mut headers);
+    let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    recipients.iter().map(|recipient| mail(state, event, &plan, recipient, traceparent)).collect()
+}
+
+fn mail(
+    state: &AppState,
+    event: &Event,
+    plan: &Plan,
+    recipient: &Recipient,
+    traceparent: &str,
+) -> Result<NotificationRow, Error> {
+    let mut context = plan.context.clone();
+    if let Value::Object(fields) = &mut context {
+        fields.insert("recipient_name".into(), Value::from(recipient.name.as_str()));
+        fields.insert("event_id".into(), Value::from(event.id.as_str()));
+    }
+    let rendered = state.templates.render(plan.kind, &context)?;
+    let now = time::now();
+    Ok(NotificationRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        event_id: event.id.clone(),
+        user_id: recipient.user_id.clone(),
+        recipient: recipient.email.clone(),
+        kind: plan.kind.as_str().to_owned(),
+        subject: rendered.subject,
+        text_body: rendered.text,
+        html_body: rendered.html,
+        message_id: mailer::message_id(&event.id, &recipient.user_id),
+        status: Status::Pending.as_str().to_owned(),
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+        traceparent: traceparent.to_owned(),
+        created_at: now,
+        sent_at: None,
+    })
+}
