@@ -15,6 +15,7 @@ mod faults;
 mod gate;
 mod health;
 mod http;
+mod mailbox;
 mod mesh;
 pub mod tokens;
 
@@ -25,6 +26,7 @@ pub use faults::{Outage, WriteLock};
 pub use gate::Gate;
 pub use health::health_of;
 pub use http::{HttpClient, Reply};
+pub use mailbox::{Mail, read_mails, wait_for_mails};
 pub use mesh::{
     ADMIN_EMAIL, ADMIN_PASSWORD, CHARGE_CLAIM, GATED_CALL_TIMEOUT, GATED_SAGA_LEASE, MeshOptions, OrdersGates,
     RESERVATION_SWEEP, Running, SAGA_LEASE, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, TestMesh, payments_config,

@@ -5,8 +5,9 @@ use std::{net::SocketAddr, time::Duration};
 
 use shop_edge::config::{HttpLimits, Upstreams};
 use shop_proto::{
-    cart::v1::cart_service_client::CartServiceClient, orders::v1::order_service_client::OrderServiceClient,
-    payments::v1::payment_service_client::PaymentServiceClient,
+    cart::v1::cart_service_client::CartServiceClient,
+    notifications::v1::notification_service_client::NotificationServiceClient,
+    orders::v1::order_service_client::OrderServiceClient, payments::v1::payment_service_client::PaymentServiceClient,
     products::v1::product_service_client::ProductServiceClient, users::v1::user_service_client::UserServiceClient,
 };
 use shop_runtime::{
@@ -36,6 +37,10 @@ pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub const SERVICE_CLIENT_ID: &str = "orders";
 /// Its secret.
 pub const SERVICE_CLIENT_SECRET: &str = "orders-secret-for-tests-0123456789";
+/// The notifications service's client id.
+pub const NOTIFICATIONS_CLIENT_ID: &str = "notifications";
+/// Its secret.
+pub const NOTIFICATIONS_CLIENT_SECRET: &str = "notifications-secret-for-tests-0123";
 /// How often the test products service expires overdue reservations.
 pub const RESERVATION_SWEEP: Duration = Duration::from_millis(50);
 /// The test orders service's saga lease: how long recovery leaves a stopped
@@ -124,11 +129,13 @@ pub struct MeshOptions {
     pub users_limits: AbuseLimits,
     /// The edge's limits.
     pub edge_limits: HttpLimits,
+    /// Events over NATS JetStream at this URL, instead of the feeds.
+    pub nats_url: Option<String>,
 }
 
 impl Default for MeshOptions {
     fn default() -> Self {
-        Self { gated: false, users_limits: AbuseLimits::off(), edge_limits: HttpLimits::default() }
+        Self { gated: false, users_limits: AbuseLimits::off(), edge_limits: HttpLimits::default(), nats_url: None }
     }
 }
 
@@ -158,11 +165,16 @@ pub struct TestMesh {
     pub payments_service: Mutex<Running>,
     /// The orders service (restartable).
     pub orders_service: Mutex<Running>,
+    /// The notifications service (restartable).
+    pub notifications_service: Mutex<Running>,
+    /// Where the notifications service writes its mails (deleted with the mesh).
+    pub mail_dir: tempfile::TempDir,
     /// The signing key pair (tests forge tokens with it).
     pub keys: shop_users::keys::KeyPair,
     pub(crate) products_state: shop_products::AppState,
     payments_config: shop_payments::Config,
     orders_config: shop_orders::Config,
+    notifications_config: shop_notifications::Config,
     edge_shutdown: Shutdown,
     upstreams: Upstreams,
     pub(crate) databases: TestDatabases,
@@ -186,7 +198,7 @@ impl TestMesh {
 
     /// Starts a mesh as `options` say.
     pub async fn start_with(backend: Backend, options: MeshOptions) -> Self {
-        let MeshOptions { gated, users_limits, edge_limits } = options;
+        let MeshOptions { gated, users_limits, edge_limits, .. } = options.clone();
         if let Ok(filter) = std::env::var("SHOP_TEST_LOG") {
             let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
         }
@@ -194,7 +206,9 @@ impl TestMesh {
         let keys = shop_users::keys::generate().expect("key pair");
         let public_key = AuthConfig { jwt_public_key: Some(keys.public_pem.clone()), jwt_public_key_file: None };
 
-        let users_service = start_users_with(&databases.create("users").await, &keys, anywhere(), users_limits).await;
+        let outbox = OutboxConfig { nats_url: options.nats_url.clone(), ..outbox_config() };
+        let users_url = databases.create("users").await;
+        let users_service = start_users_configured(&users_url, &keys, anywhere(), users_limits, outbox.clone()).await;
 
         let products_config = shop_products::Config {
             listen_addr: anywhere(),
@@ -204,7 +218,7 @@ impl TestMesh {
                 reservation_sweep_ms: u64::try_from(RESERVATION_SWEEP.as_millis()).unwrap_or(50),
                 ..Default::default()
             },
-            outbox: outbox_config(),
+            outbox: outbox.clone(),
             serve: serve_config(),
             telemetry: TelemetryConfig::default(),
         };
@@ -223,7 +237,8 @@ impl TestMesh {
         };
         let cart_service = spawn(build::<shop_cart::AppState>(&cart_config).await, anywhere(), anywhere()).await;
 
-        let payments_config = payments_config(&databases.create("payments").await, &public_key);
+        let mut payments_config = payments_config(&databases.create("payments").await, &public_key);
+        payments_config.outbox = outbox.clone();
         let payments_service = start_payments(&payments_config, anywhere(), anywhere()).await;
 
         let gates = match gated {
@@ -262,11 +277,34 @@ impl TestMesh {
                 recovery_interval_ms: 100,
                 ..Default::default()
             },
-            outbox: outbox_config(),
+            outbox: outbox.clone(),
             serve: serve_config(),
             telemetry: TelemetryConfig::default(),
         };
         let orders_service = start_orders(&orders_config, anywhere(), anywhere()).await;
+
+        let mail_dir = tempfile::tempdir().expect("a mail directory");
+        let notifications_config = shop_notifications::Config {
+            listen_addr: anywhere(),
+            producers: shop_notifications::config::Producers {
+                users_url: format!("http://{}", users_service.addr),
+                products_url: format!("http://{}", products_service.addr),
+                orders_url: format!("http://{}", orders_service.addr),
+                payments_url: format!("http://{}", payments_service.addr),
+                nats_url: options.nats_url.clone(),
+            },
+            mail: shop_notifications::config::MailConfig::to_directory(mail_dir.path().to_owned()),
+            database: DatabaseConfig::new(databases.create("notifications").await),
+            auth: public_key.clone(),
+            credentials: ServiceCredentialsConfig::new(
+                NOTIFICATIONS_CLIENT_ID,
+                Secret::new(NOTIFICATIONS_CLIENT_SECRET),
+            ),
+            client: ClientConfig::default(),
+            serve: serve_config(),
+            telemetry: TelemetryConfig::default(),
+        };
+        let notifications_service = start_notifications(&notifications_config, anywhere(), anywhere()).await;
 
         let upstreams = Upstreams {
             users_url: format!("http://{}", users_service.addr),
@@ -287,10 +325,13 @@ impl TestMesh {
             cart_service,
             payments_service: Mutex::new(payments_service),
             orders_service: Mutex::new(orders_service),
+            notifications_service: Mutex::new(notifications_service),
+            mail_dir,
             keys,
             products_state,
             payments_config,
             orders_config,
+            notifications_config,
             edge_shutdown,
             upstreams,
             databases,
@@ -361,6 +402,30 @@ impl TestMesh {
         let mut running = self.orders_service.lock().await;
         running.stop().await;
         *running = start_orders(&self.orders_config, running.addr, running.admin).await;
+    }
+
+    /// Stops the notifications service (its port refuses connections until restarted).
+    pub async fn stop_notifications(&self) {
+        self.notifications_service.lock().await.stop().await;
+    }
+
+    /// Starts the notifications service again on the same port, database
+    /// and mail directory.
+    pub async fn restart_notifications(&self) {
+        let mut running = self.notifications_service.lock().await;
+        running.stop().await;
+        *running = start_notifications(&self.notifications_config, running.addr, running.admin).await;
+    }
+
+    /// Makes the (stopped) notifications service forget its feed positions:
+    /// started again, it is given every event a second time.
+    pub async fn rewind_notifications(&self) {
+        shop_notifications::testing::rewind_feeds(&self.notifications_config).await.expect("rewinding the feeds");
+    }
+
+    /// A typed gRPC client for the notifications service.
+    pub async fn notifications(&self) -> NotificationServiceClient<Channel> {
+        NotificationServiceClient::new(self.notifications_service.lock().await.channel())
     }
 
     /// The payments service's database URL.
@@ -450,6 +515,17 @@ pub async fn start_users_with(
     addr: SocketAddr,
     limits: AbuseLimits,
 ) -> Running {
+    start_users_configured(url, keys, addr, limits, outbox_config()).await
+}
+
+/// [`start_users_with`], its events relayed as `outbox` says.
+async fn start_users_configured(
+    url: &str,
+    keys: &shop_users::keys::KeyPair,
+    addr: SocketAddr,
+    limits: AbuseLimits,
+    outbox: OutboxConfig,
+) -> Running {
     let config = shop_users::Config {
         listen_addr: addr,
         database: DatabaseConfig::new(url.to_owned()),
@@ -461,9 +537,13 @@ pub async fn start_users_with(
             admin_password_file: None,
         },
         limits,
-        service_clients: format!("{SERVICE_CLIENT_ID}={SERVICE_CLIENT_SECRET}").parse().expect("service clients"),
+        service_clients: format!(
+            "{SERVICE_CLIENT_ID}={SERVICE_CLIENT_SECRET},{NOTIFICATIONS_CLIENT_ID}={NOTIFICATIONS_CLIENT_SECRET}"
+        )
+        .parse()
+        .expect("service clients"),
         service_clients_file: None,
-        outbox: outbox_config(),
+        outbox,
         serve: serve_config(),
         telemetry: TelemetryConfig::default(),
     };
@@ -492,13 +572,17 @@ async fn start_orders(config: &shop_orders::Config, grpc: SocketAddr, admin: Soc
     spawn(build::<shop_orders::AppState>(config).await, grpc, admin).await
 }
 
+async fn start_notifications(config: &shop_notifications::Config, grpc: SocketAddr, admin: SocketAddr) -> Running {
+    spawn(build::<shop_notifications::AppState>(config).await, grpc, admin).await
+}
+
 impl Drop for TestMesh {
     fn drop(&mut self) {
         self.edge_shutdown.trigger();
         for service in [&self.users_service, &self.products_service, &self.cart_service] {
             service.shutdown.trigger();
         }
-        for service in [&self.payments_service, &self.orders_service] {
+        for service in [&self.payments_service, &self.orders_service, &self.notifications_service] {
             if let Ok(running) = service.try_lock() {
                 running.shutdown.trigger();
             }

@@ -114,7 +114,7 @@ mesh_tests_with! { options();
         register(&mesh.http, VICTIM, "bulk3@example.com").await.0.expect_status(201);
         // The refused one made nothing.
         login(&mesh.http, VICTIM, "bulk3@example.com", "correct horse").await.0.expect_status(200);
-        let count = mesh.users().list_users(integration_tests::bearer(pb::ListUsersRequest { page_size: 50, page_token: String::new() }, &mesh.admin().await.token)).await.unwrap().into_inner().users.len();
+        let count = mesh.users().list_users(integration_tests::bearer(pb::ListUsersRequest { page_size: 50, ..Default::default() }, &mesh.admin().await.token)).await.unwrap().into_inner().users.len();
         assert_eq!(count, 5, "the admin and four customers");
     }
 

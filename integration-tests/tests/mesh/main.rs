@@ -19,6 +19,7 @@ mod health;
 mod hop_latency;
 mod live_status;
 mod metrics;
+mod notifications;
 mod payments;
 mod recovery;
 mod service_tokens;

@@ -39,7 +39,7 @@ mesh_tests! {
         let mut seen = Vec::new();
         let mut page_token = String::new();
         loop {
-            let page = mesh.users().list_users(bearer(pb::ListUsersRequest { page_size: 2, page_token }, &token)).await.unwrap().into_inner();
+            let page = mesh.users().list_users(bearer(pb::ListUsersRequest { page_size: 2, page_token, ..Default::default() }, &token)).await.unwrap().into_inner();
             assert!(page.users.len() <= 2);
             seen.extend(page.users.into_iter().map(|u| u.email));
             if page.next_page_token.is_empty() { break; }
@@ -49,15 +49,23 @@ mesh_tests! {
         assert_eq!(seen.into_iter().collect::<HashSet<_>>(), expected);
     }
 
-    async fn only_admins_list_accounts(mesh) {
+    async fn only_admins_and_services_list_accounts_and_may_ask_for_one_role(mesh) {
         let customer = register(&mesh, "ada@example.com").await;
         let denied = mesh.users().list_users(bearer(pb::ListUsersRequest::default(), &customer.access_token)).await.unwrap_err();
         assert_eq!(denied.code(), Code::PermissionDenied);
         let anonymous = mesh.users().list_users(pb::ListUsersRequest::default()).await.unwrap_err();
         assert_eq!(anonymous.code(), Code::Unauthenticated);
-        let bad_token = mesh.users().list_users(bearer(pb::ListUsersRequest { page_size: 0, page_token: "garbage".into() }, &admin_token(&mesh).await)).await.unwrap_err();
+        let bad_token = mesh.users().list_users(bearer(pb::ListUsersRequest { page_size: 0, page_token: "garbage".into(), ..Default::default() }, &admin_token(&mesh).await)).await.unwrap_err();
         assert_eq!(bad_token.code(), Code::InvalidArgument);
         assert!(bad_token.message().contains("page_token"), "{}", bad_token.message());
+
+        let admins = pb::ListUsersRequest { role: pb::Role::Admin as i32, ..Default::default() };
+        let listed = mesh.users().list_users(bearer(admins, &mesh.service_token().await)).await.unwrap().into_inner();
+        let emails: Vec<_> = listed.users.iter().map(|u| u.email.as_str()).collect();
+        assert_eq!(emails, [ADMIN_EMAIL], "a service lists the admins, and only them");
+        let customers = pb::ListUsersRequest { role: pb::Role::Customer as i32, ..Default::default() };
+        let listed = mesh.users().list_users(bearer(customers, &admin_token(&mesh).await)).await.unwrap().into_inner();
+        assert_eq!(listed.users.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), ["ada@example.com"]);
     }
 
     async fn customers_read_only_their_own_account(mesh) {

@@ -18,6 +18,7 @@ mod schema;
 mod state;
 mod store;
 mod templates;
+pub mod testing;
 mod usecases;
 
 use std::{sync::Arc, time::Duration};
