@@ -17,6 +17,7 @@ mod health;
 mod http;
 mod mailbox;
 mod mesh;
+mod tcp_cut;
 pub mod tokens;
 
 pub use actors::{Account, bearer};
@@ -32,6 +33,7 @@ pub use mesh::{
     RESERVATION_SWEEP, Running, SAGA_LEASE, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, TestMesh, payments_config,
     start_payments, start_users, start_users_with,
 };
+pub use tcp_cut::TcpCut;
 
 /// Declares tests that run against a fresh mesh on every configured backend:
 ///
@@ -49,6 +51,25 @@ macro_rules! mesh_tests {
 #[macro_export]
 macro_rules! gated_mesh_tests {
     ($($tests:tt)*) => { $crate::mesh_tests_with! { $crate::MeshOptions::gated(); $($tests)* } };
+}
+
+/// Like [`mesh_tests!`], on a mesh whose events go over the NATS server at
+/// `SHOP_TEST_NATS_URL` (the tests exist only when it is set at build time).
+#[macro_export]
+macro_rules! nats_mesh_tests {
+    ($($tests:tt)*) => {
+        #[cfg(nats_tests)]
+        mod over_nats {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::mesh_tests_with! { $crate::MeshOptions::over_nats($crate::nats_url()); $($tests)* }
+        }
+    };
+}
+
+/// The NATS server the tests use (`SHOP_TEST_NATS_URL`).
+pub fn nats_url() -> String {
+    std::env::var("SHOP_TEST_NATS_URL").expect("SHOP_TEST_NATS_URL is set for NATS tests")
 }
 
 /// Like [`mesh_tests!`], on a mesh started with the given [`MeshOptions`].

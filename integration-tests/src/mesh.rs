@@ -14,7 +14,8 @@ use shop_runtime::{
     Secret, Shutdown,
     auth::TokenVerifier,
     config::{
-        AuthConfig, ClientConfig, DatabaseConfig, OutboxConfig, ServeConfig, ServiceCredentialsConfig, TelemetryConfig,
+        AuthConfig, ClientConfig, DatabaseConfig, NatsConfig, OutboxConfig, ServeConfig, ServiceCredentialsConfig,
+        TelemetryConfig,
     },
     grpc::Listeners,
     service::{self, Service},
@@ -129,13 +130,22 @@ pub struct MeshOptions {
     pub users_limits: AbuseLimits,
     /// The edge's limits.
     pub edge_limits: HttpLimits,
-    /// Events over NATS JetStream at this URL, instead of the feeds.
+    /// Events over NATS JetStream at this URL, instead of the feeds, on
+    /// streams of this mesh's own (a fresh prefix).
     pub nats_url: Option<String>,
+    /// The prefix of this mesh's streams and subjects (unique per mesh).
+    pub nats_prefix: String,
 }
 
 impl Default for MeshOptions {
     fn default() -> Self {
-        Self { gated: false, users_limits: AbuseLimits::off(), edge_limits: HttpLimits::default(), nats_url: None }
+        Self {
+            gated: false,
+            users_limits: AbuseLimits::off(),
+            edge_limits: HttpLimits::default(),
+            nats_url: None,
+            nats_prefix: format!("test{}", uuid::Uuid::now_v7().simple()),
+        }
     }
 }
 
@@ -143,6 +153,15 @@ impl MeshOptions {
     /// A gated mesh.
     pub fn gated() -> Self {
         Self { gated: true, ..Self::default() }
+    }
+
+    /// A mesh whose events go over NATS JetStream at `url`.
+    pub fn over_nats(url: impl Into<String>) -> Self {
+        Self { nats_url: Some(url.into()), ..Self::default() }
+    }
+
+    fn nats(&self) -> NatsConfig {
+        NatsConfig { nats_url: self.nats_url.clone(), nats_prefix: self.nats_prefix.clone(), nats_max_age_hours: 1 }
     }
 }
 
@@ -206,7 +225,7 @@ impl TestMesh {
         let keys = shop_users::keys::generate().expect("key pair");
         let public_key = AuthConfig { jwt_public_key: Some(keys.public_pem.clone()), jwt_public_key_file: None };
 
-        let outbox = OutboxConfig { nats_url: options.nats_url.clone(), ..outbox_config() };
+        let outbox = OutboxConfig { nats: options.nats(), ..outbox_config() };
         let users_url = databases.create("users").await;
         let users_service = start_users_configured(&users_url, &keys, anywhere(), users_limits, outbox.clone()).await;
 
@@ -291,7 +310,7 @@ impl TestMesh {
                 products_url: format!("http://{}", products_service.addr),
                 orders_url: format!("http://{}", orders_service.addr),
                 payments_url: format!("http://{}", payments_service.addr),
-                nats_url: options.nats_url.clone(),
+                nats: options.nats(),
             },
             mail: shop_notifications::config::MailConfig::to_directory(mail_dir.path().to_owned()),
             database: DatabaseConfig::new(databases.create("notifications").await),

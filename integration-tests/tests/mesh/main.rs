@@ -19,6 +19,7 @@ mod health;
 mod hop_latency;
 mod live_status;
 mod metrics;
+mod nats_transport;
 mod notifications;
 mod payments;
 mod recovery;

@@ -4,7 +4,9 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use shop_runtime::{
     Secret,
-    config::{AuthConfig, ClientConfig, DatabaseConfig, ServeConfig, ServiceCredentialsConfig, TelemetryConfig},
+    config::{
+        AuthConfig, ClientConfig, DatabaseConfig, NatsConfig, ServeConfig, ServiceCredentialsConfig, TelemetryConfig,
+    },
 };
 
 /// Everything the notifications service needs to start.
@@ -59,11 +61,10 @@ pub struct Producers {
     #[arg(long, env = "PAYMENTS_URL", default_value = "http://127.0.0.1:50055")]
     pub payments_url: String,
 
-    /// NATS server URL, e.g. nats://127.0.0.1:4222. When set, events are
-    /// consumed from JetStream (durable consumers); unset, from each
-    /// producer's feed.
-    #[arg(long, env = "NATS_URL")]
-    pub nats_url: Option<String>,
+    /// With `NATS_URL` set, events are consumed from JetStream (a durable
+    /// consumer per producer's stream); unset, from each producer's feed.
+    #[command(flatten)]
+    pub nats: NatsConfig,
 }
 
 /// How mails are sent.

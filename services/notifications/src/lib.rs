@@ -25,7 +25,7 @@ use std::{sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use shop_proto::notifications::v1::notification_service_server::NotificationServiceServer;
-use shop_runtime::{inbox, service::prelude::*};
+use shop_runtime::{inbox, nats::EventStreams, service::prelude::*};
 
 use crate::{clients::Clients, mailer::Mailer, metrics::NotificationMetrics, templates::Templates};
 
@@ -56,7 +56,7 @@ impl Service for AppState {
                 first_retry: config.mail.first_retry(),
                 claim: config.mail.smtp_timeout() + Duration::from_secs(30),
             },
-            nats_url: config.producers.nats_url.clone(),
+            nats: config.producers.nats.clone(),
             metrics: NotificationMetrics::new(),
             recorded: Arc::default(),
         })
@@ -69,11 +69,12 @@ impl Service for AppState {
         self.metrics.register(&server.metrics());
         for (producer, channel) in self.clients.feeds.clone() {
             let handler = self.clone();
-            server = match self.nats_url.clone() {
+            let nats = self.nats.clone();
+            server = match nats.nats_url.clone() {
                 None => server.worker("event feed", move |stop| inbox::follow_feed(producer, channel, handler, stop)),
                 Some(url) => server.worker("event stream", move |stop| async move {
-                    match shop_runtime::nats::connect(&url, "notifications").await {
-                        Ok(js) => inbox::follow_stream(producer, js, CONSUMER, handler, stop).await,
+                    match EventStreams::connect(&url, &nats, "notifications").await {
+                        Ok(streams) => inbox::follow_stream(producer, streams, CONSUMER, handler, stop).await,
                         Err(error) => tracing::error!(%error, "cannot use NATS"),
                     }
                 }),

@@ -23,8 +23,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// How sending is retried.
     pub delivery: Delivery,
-    /// The JetStream server, when events come over NATS.
-    pub nats_url: Option<String>,
+    /// NATS JetStream, when events come over it.
+    pub nats: shop_runtime::config::NatsConfig,
     /// Counts and lag.
     pub metrics: NotificationMetrics,
     /// Wakes the delivery rounds when mails are recorded.

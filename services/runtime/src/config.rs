@@ -274,16 +274,49 @@ pub struct OutboxConfig {
     #[arg(long, env = "OUTBOX_RETENTION_HOURS", default_value_t = 168)]
     pub retention_hours: u64,
 
-    /// NATS server URL, e.g. nats://127.0.0.1:4222. When set, the relay
-    /// publishes each event to JetStream before giving it its feed position;
-    /// unset, the feed is the only transport.
-    #[arg(long, env = "NATS_URL")]
-    pub nats_url: Option<String>,
+    #[command(flatten)]
+    pub nats: NatsConfig,
 }
 
 impl Default for OutboxConfig {
     fn default() -> Self {
-        Self { relay_interval_ms: 100, retention_hours: 168, nats_url: None }
+        Self { relay_interval_ms: 100, retention_hours: 168, nats: NatsConfig::default() }
+    }
+}
+
+/// NATS JetStream as the events' transport (see [`crate::nats`]).
+#[derive(Clone, Debug, clap::Args)]
+pub struct NatsConfig {
+    /// NATS server URL, e.g. nats://127.0.0.1:4222. When set, events go
+    /// through JetStream: producers' relays publish each event there before
+    /// giving it its feed position, and consumers read the streams. Unset,
+    /// the producers' feeds are the only transport.
+    #[arg(long, env = "NATS_URL")]
+    pub nats_url: Option<String>,
+
+    /// Names this mesh's streams and subjects (`<PREFIX>_EVENTS_USERS`,
+    /// `<prefix>.events.users.>`), so that meshes can share a server.
+    #[arg(long, env = "NATS_PREFIX", default_value = "shop", value_parser = nats_prefix)]
+    pub nats_prefix: String,
+
+    /// How long the streams keep events, in hours.
+    #[arg(long, env = "NATS_MAX_AGE_HOURS", default_value_t = 168)]
+    pub nats_max_age_hours: u64,
+}
+
+impl Default for NatsConfig {
+    fn default() -> Self {
+        Self { nats_url: None, nats_prefix: "shop".to_owned(), nats_max_age_hours: 168 }
+    }
+}
+
+/// A NATS prefix: letters, digits, `_` and `-` (it is a stream name's
+/// start and a subject's first token).
+fn nats_prefix(value: &str) -> Result<String, String> {
+    let fits = !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    match fits {
+        true => Ok(value.to_owned()),
+        false => Err("letters, digits, '_' and '-' only, e.g. shop".to_owned()),
     }
 }
 

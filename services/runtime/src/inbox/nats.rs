@@ -12,7 +12,10 @@ use shop_proto::events::v1::Event;
 use tracing::Instrument;
 
 use super::{Backoff, Checkpoint, Delivery, Handler};
-use crate::{Shutdown, nats};
+use crate::{
+    Shutdown,
+    nats::{EventStreams, NatsError},
+};
 
 /// The longest a delivered message waits for its acknowledgement before
 /// the broker redelivers it (the consumer died while handling it).
@@ -23,7 +26,7 @@ const ACK_WAIT: Duration = Duration::from_secs(30);
 /// retried with backoff; the broker redelivers what was not acknowledged.
 pub async fn follow_stream<H: Handler>(
     producer: &'static str,
-    js: jetstream::Context,
+    streams: EventStreams,
     consumer: &'static str,
     handler: H,
     shutdown: Shutdown,
@@ -31,7 +34,8 @@ pub async fn follow_stream<H: Handler>(
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
     while !shutdown.is_triggered() {
         let span = tracing::info_span!("follow stream", producer);
-        let followed = follow_once(producer, &js, consumer, &handler, &shutdown, &mut backoff).instrument(span).await;
+        let followed =
+            follow_once(producer, &streams, consumer, &handler, &shutdown, &mut backoff).instrument(span).await;
         if let Err(error) = followed {
             tracing::warn!(producer, %error, "event stream interrupted; the broker redelivers what was not acknowledged");
         }
@@ -44,48 +48,48 @@ pub async fn follow_stream<H: Handler>(
 
 async fn follow_once<H: Handler>(
     producer: &'static str,
-    js: &jetstream::Context,
+    streams: &EventStreams,
     consumer: &'static str,
     handler: &H,
     shutdown: &Shutdown,
     backoff: &mut Backoff,
-) -> Result<(), nats::NatsError> {
-    let stream = nats::ensure_stream(js, producer).await?;
+) -> Result<(), NatsError> {
+    let stream = streams.ensure_stream(producer).await?;
     let config = pull::Config {
         durable_name: Some(consumer.to_owned()),
         ack_policy: jetstream::consumer::AckPolicy::Explicit,
         ack_wait: ACK_WAIT,
         ..Default::default()
     };
-    let consumer = stream.get_or_create_consumer(consumer, config).await.map_err(nats::NatsError::from_display)?;
-    let mut messages = consumer.messages().await.map_err(nats::NatsError::from_display)?;
+    let consumer = stream.get_or_create_consumer(consumer, config).await.map_err(NatsError::from_display)?;
+    let mut messages = consumer.messages().await.map_err(NatsError::from_display)?;
     let redelivery = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     loop {
         let message = tokio::select! {
             () = shutdown.wait() => return Ok(()),
             message = messages.next() => message,
         };
-        let Some(message) = message else { return Err(nats::NatsError("the consumer's messages ended".into())) };
-        let message = message.map_err(nats::NatsError::from_display)?;
+        let Some(message) = message else { return Err(NatsError("the consumer's messages ended".into())) };
+        let message = message.map_err(NatsError::from_display)?;
         let event = match Event::decode(message.payload.as_ref()) {
             Ok(event) => event,
             Err(error) => {
                 // Never decodable, so never deliverable: the broker should stop trying.
                 tracing::error!(producer, %error, "an undecodable message; terminating its delivery");
-                message.ack_with(AckKind::Term).await.map_err(nats::NatsError::from_display)?;
+                message.ack_with(AckKind::Term).await.map_err(NatsError::from_display)?;
                 continue;
             }
         };
         let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
         match handler.handle(Delivery { producer, event, checkpoint: Checkpoint::Broker }).await {
             Ok(()) => {
-                message.double_ack().await.map_err(nats::NatsError::from_display)?;
+                message.double_ack().await.map_err(NatsError::from_display)?;
                 backoff.reset();
             }
             Err(error) => {
                 let wait = redelivery.after(u32::try_from(delivered).unwrap_or(u32::MAX));
                 tracing::warn!(producer, %error, delivered, wait_ms = wait.as_millis() as u64, "event not handled; redelivery later");
-                message.ack_with(AckKind::Nak(Some(wait))).await.map_err(nats::NatsError::from_display)?;
+                message.ack_with(AckKind::Nak(Some(wait))).await.map_err(NatsError::from_display)?;
             }
         }
     }

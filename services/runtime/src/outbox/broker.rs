@@ -3,46 +3,53 @@
 
 use std::sync::Arc;
 
-use async_nats::jetstream::{self, context::PublishAckFuture};
+use async_nats::jetstream::context::PublishAckFuture;
 use futures::future::try_join_all;
 use prost::Message as _;
 use shop_proto::events::v1::Event;
 use tokio::sync::OnceCell;
 
-use crate::nats::{self, NatsError};
+use crate::{
+    config::NatsConfig,
+    nats::{EventStreams, NatsError},
+};
 
 /// A lazily connected JetStream publisher. Cheap to clone.
 #[derive(Clone, Debug)]
 pub(super) struct Broker {
     url: String,
-    js: Arc<OnceCell<jetstream::Context>>,
+    config: NatsConfig,
+    streams: Arc<OnceCell<EventStreams>>,
     streams_ready: Arc<OnceCell<()>>,
 }
 
 impl Broker {
-    pub(super) fn new(url: String) -> Self {
-        Self { url, js: Arc::default(), streams_ready: Arc::default() }
+    /// A publisher to `config`'s server, if it names one.
+    pub(super) fn new(config: &NatsConfig) -> Option<Self> {
+        let url = config.nats_url.clone()?;
+        Some(Self { url, config: config.clone(), streams: Arc::default(), streams_ready: Arc::default() })
     }
 
     /// Publishes `events` (encoded, in outbox order) and waits until the
     /// stream has stored each. A repeated event id is dropped by the stream.
     pub(super) async fn publish(&self, events: &[Vec<u8>]) -> Result<(), NatsError> {
-        let js = self.js.get_or_try_init(|| nats::connect(&self.url, "outbox relay")).await?;
+        let streams =
+            self.streams.get_or_try_init(|| EventStreams::connect(&self.url, &self.config, "outbox relay")).await?;
         let decoded = events
             .iter()
             .map(|payload| Event::decode(payload.as_slice()).map_err(NatsError::from_display))
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(first) = decoded.first() {
             self.streams_ready
-                .get_or_try_init(|| async { nats::ensure_stream(js, &first.producer).await.map(drop) })
+                .get_or_try_init(|| async { streams.ensure_stream(&first.producer).await.map(drop) })
                 .await?;
         }
         let mut acks: Vec<PublishAckFuture> = Vec::with_capacity(decoded.len());
         for (event, payload) in decoded.iter().zip(events) {
             let mut headers = async_nats::HeaderMap::new();
             headers.insert(async_nats::header::NATS_MESSAGE_ID, event.id.as_str());
-            let subject = nats::subject(&event.producer, event);
-            let ack = js.publish_with_headers(subject, headers, payload.clone().into()).await;
+            let subject = streams.subject(event);
+            let ack = streams.context().publish_with_headers(subject, headers, payload.clone().into()).await;
             acks.push(ack.map_err(NatsError::from_display)?);
         }
         try_join_all(acks.into_iter().map(|ack| async move { ack.await.map_err(NatsError::from_display) })).await?;

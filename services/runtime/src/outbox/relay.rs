@@ -54,7 +54,7 @@ impl Outbox {
     pub fn new(db: Db, config: &OutboxConfig) -> Self {
         let retention = Duration::from_secs(config.retention_hours.saturating_mul(3600));
         let relay_interval = Duration::from_millis(config.relay_interval_ms.max(1));
-        let broker = config.nats_url.clone().map(Broker::new);
+        let broker = Broker::new(&config.nats);
         Self { db, retention, relay_interval, broker, published: watch::Sender::new(0) }
     }
 
@@ -111,6 +111,12 @@ impl Outbox {
             .await?;
         self.published.send_replace(last);
         Ok(given)
+    }
+
+    /// How many committed events wait for their place in the feed (and,
+    /// with a broker, for it to take them).
+    pub async fn backlog(&self) -> Result<i64, DbError> {
+        Ok(store::unpublished_count(&mut self.db.conn().await?).await?)
     }
 
     /// Forgets the events published longer ago than the retention period.

@@ -60,6 +60,11 @@ pub(super) async fn unpublished(conn: &mut DbConn, limit: i64) -> QueryResult<Ve
         .await)
 }
 
+/// How many committed events have no position.
+pub(super) async fn unpublished_count(conn: &mut DbConn) -> QueryResult<i64> {
+    db_run!(conn, |c| outbox::table.filter(outbox::position.is_null()).count().get_result(c).await)
+}
+
 /// The committed events without a position, oldest first: (seq, encoded event).
 pub(super) async fn unpublished_events(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<(i64, Vec<u8>)>> {
     db_run!(conn, |c| outbox::table
