@@ -54,6 +54,10 @@ pub struct Upstreams {
     /// The payments service.
     #[arg(long, env = "PAYMENTS_URL", default_value = "http://127.0.0.1:50055")]
     pub payments_url: String,
+
+    /// The notifications service.
+    #[arg(long, env = "NOTIFICATIONS_URL", default_value = "http://127.0.0.1:50056")]
+    pub notifications_url: String,
 }
 
 /// Limits applied to every HTTP request.

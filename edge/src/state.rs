@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use shop_proto::{
-    cart::v1::cart_service_client::CartServiceClient, orders::v1::order_service_client::OrderServiceClient,
-    payments::v1::payment_service_client::PaymentServiceClient,
+    cart::v1::cart_service_client::CartServiceClient,
+    notifications::v1::notification_service_client::NotificationServiceClient,
+    orders::v1::order_service_client::OrderServiceClient, payments::v1::payment_service_client::PaymentServiceClient,
     products::v1::product_service_client::ProductServiceClient, users::v1::user_service_client::UserServiceClient,
 };
 use shop_runtime::{
@@ -45,6 +46,8 @@ pub struct Shared {
     pub orders: OrderServiceClient<MeshChannel>,
     /// The payments service.
     pub payments: PaymentServiceClient<MeshChannel>,
+    /// The notifications service.
+    pub notifications: NotificationServiceClient<MeshChannel>,
     /// Every downstream, for `/readyz`.
     pub downstreams: Vec<Dependency>,
     /// Verifies bearer tokens before anything is forwarded.
@@ -68,12 +71,16 @@ impl AppState {
         let cart = Upstream::connect(&upstreams.cart_url, client)?;
         let orders = Upstream::connect(&upstreams.orders_url, client)?;
         let payments = Upstream::connect(&upstreams.payments_url, client)?;
+        let notifications = Upstream::connect(&upstreams.notifications_url, client)?;
         Ok(Self(Arc::new(Shared {
             users: UserServiceClient::new(MeshChannel::new(users.clone())),
             products: ProductServiceClient::new(MeshChannel::new(products.clone())),
             cart: CartServiceClient::new(MeshChannel::new(cart.clone())),
             orders: OrderServiceClient::new(MeshChannel::new(orders.clone())),
             payments: PaymentServiceClient::new(MeshChannel::new(payments.clone())),
+            // Not among the downstreams that decide readiness: the shop can
+            // sell while the mail history is away.
+            notifications: NotificationServiceClient::new(MeshChannel::new(notifications)),
             downstreams: vec![
                 named("users", shop_proto::users::v1::user_service_server::SERVICE_NAME, users),
                 named("products", shop_proto::products::v1::product_service_server::SERVICE_NAME, products),

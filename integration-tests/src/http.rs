@@ -82,6 +82,11 @@ impl HttpClient {
         self.send(self.client.post(self.url(path)).json(&body), token).await
     }
 
+    /// `PUT path` with a JSON body, with a bearer token if given.
+    pub async fn put(&self, path: &str, body: Value, token: Option<&str>) -> Reply {
+        self.send(self.client.put(self.url(path)).json(&body), token).await
+    }
+
     /// A GraphQL request; returns the whole response body (`data` and `errors`).
     pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Reply {
         self.post("/graphql", json!({ "query": query, "variables": variables }), token).await

@@ -331,6 +331,7 @@ impl TestMesh {
             cart_url: format!("http://{}", cart_service.addr),
             orders_url: format!("http://{}", orders_service.addr),
             payments_url: format!("http://{}", payments_service.addr),
+            notifications_url: format!("http://{}", notifications_service.addr),
         };
         let edge_shutdown = Shutdown::new();
         let (edge_addr, edge_admin) = spawn_edge(&upstreams, &keys.public_pem, edge_limits, &edge_shutdown).await;

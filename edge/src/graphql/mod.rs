@@ -8,6 +8,7 @@ mod cart;
 mod catalog;
 mod executor;
 mod loader;
+mod notifications;
 mod observe;
 mod orders;
 mod shape;
@@ -33,11 +34,23 @@ use crate::{auth::Caller, config::HttpLimits, error::ApiError, json::ApiJson, st
 
 /// Every query.
 #[derive(MergedObject, Default, Debug)]
-pub struct Query(users::UsersQuery, catalog::CatalogQuery, cart::CartQuery, orders::OrdersQuery);
+pub struct Query(
+    users::UsersQuery,
+    catalog::CatalogQuery,
+    cart::CartQuery,
+    orders::OrdersQuery,
+    notifications::NotificationsQuery,
+);
 
 /// Every mutation.
 #[derive(MergedObject, Default, Debug)]
-pub struct Mutation(users::UsersMutation, catalog::CatalogMutation, cart::CartMutation, orders::OrdersMutation);
+pub struct Mutation(
+    users::UsersMutation,
+    catalog::CatalogMutation,
+    cart::CartMutation,
+    orders::OrdersMutation,
+    notifications::NotificationsMutation,
+);
 
 /// Every subscription.
 #[derive(MergedSubscription, Default, Debug)]

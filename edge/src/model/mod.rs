@@ -5,5 +5,6 @@
 pub mod cart;
 pub mod catalog;
 pub mod money;
+pub mod notifications;
 pub mod orders;
 pub mod users;

@@ -22,6 +22,7 @@ pub enum Role {
 
 /// An account.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(complex)]
 pub struct User {
     /// UUIDv7.
     #[schema(value_type = String)]

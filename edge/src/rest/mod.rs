@@ -3,6 +3,7 @@
 
 mod cart;
 mod health;
+mod notifications;
 mod openapi;
 mod orders;
 mod products;
@@ -49,7 +50,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::get))
         .routes(routes!(orders::cancel))
         .routes(routes!(orders::set_status))
-        .routes(routes!(orders::payments));
+        .routes(routes!(orders::payments))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::preferences, notifications::set_preferences));
     // The outer router's document is the one served: it carries the title,
     // tags and security scheme.
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api/v1", v1)

@@ -31,6 +31,7 @@ use crate::{error::Problem, model::catalog::ProductSort};
         (name = "catalog", description = "Products, categories and stock; changes are for admins"),
         (name = "cart", description = "The caller's own cart"),
         (name = "orders", description = "Checkout, order history, cancellation and fulfilment"),
+        (name = "notifications", description = "The mails sent to the caller, and what they choose to receive"),
     ),
 )]
 pub(super) struct ApiDoc;

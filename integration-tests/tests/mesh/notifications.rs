@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use integration_tests::{ADMIN_EMAIL, GOOD_CARD, Mail, TestMesh, bearer, mesh_tests, wait_for_mails};
+use serde_json::json;
 use shop_proto::{
     notifications::v1::{
         DeliveryStatus, ListNotificationsRequest, NotificationKind, Preferences, UpdatePreferencesRequest,
@@ -156,5 +157,52 @@ mesh_tests! {
         let no_choice = mesh.notifications().await.update_preferences(bearer(UpdatePreferencesRequest::default(), &ada.token)).await.unwrap_err();
         assert_eq!(no_choice.code(), Code::InvalidArgument);
         assert!(no_choice.message().contains("preferences"), "{}", no_choice.message());
+    }
+
+    async fn the_edge_shows_a_customers_mails_in_graphql_and_rest_and_takes_their_choices(mesh) {
+        let (ada, _gpu) = mesh.shopper_with_cart("GPU-E2", 1_000, 10, 1).await;
+        mails_to(&mesh, &ada.id, 1).await;
+        let order = mesh.place_order(&ada, "edge", GOOD_CARD).await.unwrap();
+        mails_to(&mesh, &ada.id, 3).await;
+        // Every mail is recorded before it is sent, so three listed are three mailed.
+        let query = "query($after: String) { me { notifications(first: 2, after: $after) { \
+            edges { cursor node { kind subject status } } pageInfo { hasNextPage endCursor } } } }";
+        let first = mesh.http.graphql(query, json!({}), Some(&ada.token)).await;
+        first.expect_status(200);
+        let page = &first.body["data"]["me"]["notifications"];
+        assert_eq!(page["edges"].as_array().map(Vec::len), Some(2), "{}", first.body);
+        // Newest first; the order's two mails come from two producers, in either order.
+        let mut newest: Vec<_> = (0..2).map(|i| page["edges"][i]["node"]["subject"].as_str().unwrap().to_owned()).collect();
+        newest.sort();
+        assert_eq!(newest, [format!("Receipt for order {}", order.id), format!("We have your order {}", order.id)]);
+        assert_eq!(page["pageInfo"]["hasNextPage"], true);
+        let after = page["pageInfo"]["endCursor"].clone();
+        let rest = mesh.http.graphql(query, json!({ "after": after }), Some(&ada.token)).await;
+        let page = &rest.body["data"]["me"]["notifications"];
+        assert_eq!(page["edges"][0]["node"]["kind"], "WELCOME", "{}", rest.body);
+        assert_eq!(page["pageInfo"]["hasNextPage"], false);
+
+        let listed = mesh.http.get("/api/v1/notifications?page_size=10", Some(&ada.token)).await;
+        listed.expect_status(200);
+        let kinds: Vec<_> = listed.body["items"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds.len(), 3, "{}", listed.body);
+        assert_eq!(kinds[2], "WELCOME", "oldest last");
+        assert_eq!(listed.body["items"][0]["recipient"], "ada@example.com");
+        mesh.http.get("/api/v1/notifications", None).await.expect_status(401);
+        let bad = mesh.http.get("/api/v1/notifications?page_size=1000", Some(&ada.token)).await;
+        bad.expect_status(400);
+        assert!(bad.body.to_string().contains("page_size"), "{}", bad.body);
+
+        let chosen = mesh.http.get("/api/v1/notifications/preferences", Some(&ada.token)).await;
+        assert_eq!(chosen.body, json!({ "shipping_updates": true }), "everything until she chooses");
+        let off = mesh.http.put("/api/v1/notifications/preferences", json!({ "shipping_updates": false }), Some(&ada.token)).await;
+        assert_eq!(off.body, json!({ "shipping_updates": false }));
+        let unknown = mesh.http.put("/api/v1/notifications/preferences", json!({ "shipping": false }), Some(&ada.token)).await;
+        unknown.expect_status(400);
+        let mutation = "mutation { updateNotificationPreferences(input: { shippingUpdates: true }) { shippingUpdates } }";
+        let on = mesh.http.graphql(mutation, json!({}), Some(&ada.token)).await;
+        assert_eq!(on.body["data"]["updateNotificationPreferences"]["shippingUpdates"], true, "{}", on.body);
+        let read = mesh.http.graphql("{ notificationPreferences { shippingUpdates } }", json!({}), Some(&ada.token)).await;
+        assert_eq!(read.body["data"]["notificationPreferences"]["shippingUpdates"], true);
     }
 }

@@ -60,17 +60,13 @@ impl NotificationService for NotificationsApi {
         let mut conn = self.state.db.conn().await.map_err(Error::from)?;
         let before = cursor.as_ref().map(|c| c.before.as_str());
         let mut rows = store::for_user(&mut conn, &user_id, before, page_size + 1).await.map_err(Error::from)?;
-        let next_page_token = match rows.len() as i64 > page_size {
-            true => {
-                rows.truncate(page_size as usize);
-                rows.last()
-                    .map(|last| pagination::encode_token(&NotificationsCursor { before: last.id.clone() }))
-                    .unwrap_or_default()
-            }
-            false => String::new(),
-        };
+        let more = rows.len() as i64 > page_size;
+        rows.truncate(page_size as usize);
+        let cursors: Vec<String> =
+            rows.iter().map(|row| pagination::encode_token(&NotificationsCursor { before: row.id.clone() })).collect();
+        let next_page_token = if more { cursors.last().cloned().unwrap_or_default() } else { String::new() };
         let notifications = rows.iter().map(convert::notification).collect();
-        Ok(Response::new(pb::ListNotificationsResponse { notifications, next_page_token }))
+        Ok(Response::new(pb::ListNotificationsResponse { notifications, next_page_token, cursors }))
     }
 
     #[instrument(skip_all, fields(rpc = "GetPreferences", user_id))]
