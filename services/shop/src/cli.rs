@@ -61,6 +61,8 @@ pub enum Component {
     Orders(shop_orders::Config),
     /// The payments service.
     Payments(shop_payments::Config),
+    /// The notifications service.
+    Notifications(shop_notifications::Config),
     /// The GraphQL and REST edge.
     Edge(shop_edge::Config),
 }
@@ -100,6 +102,15 @@ pub struct UpArgs {
     /// The payments service's gRPC port (its metrics are on this port + 10).
     #[arg(long, env = "SHOP_PAYMENTS_PORT", default_value_t = 50055)]
     pub payments_port: u16,
+
+    /// The notifications service's gRPC port (its metrics are on this port + 10).
+    #[arg(long, env = "SHOP_NOTIFICATIONS_PORT", default_value_t = 50056)]
+    pub notifications_port: u16,
+
+    /// Domain events over this NATS server (JetStream on) instead of each
+    /// producer's feed, e.g. nats://127.0.0.1:4222.
+    #[arg(long, env = "NATS_URL")]
+    pub nats_url: Option<String>,
 
     /// A PostgreSQL server for the services' databases instead of SQLite
     /// files in the data dir: a URL naming any database on it the user may

@@ -48,6 +48,7 @@ async fn serve(component: Component) -> anyhow::Result<()> {
         Component::Cart(config) => component::run::<shop_cart::AppState>(config).await,
         Component::Orders(config) => component::run::<shop_orders::AppState>(config).await,
         Component::Payments(config) => component::run::<shop_payments::AppState>(config).await,
+        Component::Notifications(config) => component::run::<shop_notifications::AppState>(config).await,
         Component::Edge(config) => component::run::<shop_edge::Edge>(config).await,
     }
 }

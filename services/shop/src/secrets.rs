@@ -38,7 +38,7 @@ pub fn admin_password(given: Option<&Secret>, data_dir: &Path) -> io::Result<Adm
 
 /// The services that call others as themselves, each with a client secret
 /// registered with users.
-pub const SERVICE_CLIENT_IDS: &[&str] = &["orders"];
+pub const SERVICE_CLIENT_IDS: &[&str] = &["orders", "notifications"];
 /// File name of the PostgreSQL password.
 pub const POSTGRES_PASSWORD_FILE: &str = "postgres-password";
 /// File name of users' `SERVICE_CLIENTS_FILE`: `id=secret` for every client.
@@ -119,6 +119,7 @@ mod tests {
                 "admin-password.txt",
                 "jwt-ed25519.pem",
                 "jwt-ed25519.pub.pem",
+                "notifications-client-secret",
                 "orders-client-secret",
                 "postgres-password",
                 "service-clients"
@@ -126,7 +127,8 @@ mod tests {
         );
         let read = |name: &str| fs::read_to_string(dir.path().join(name)).unwrap();
         let orders = read("orders-client-secret");
-        assert_eq!(read("service-clients"), format!("orders={orders}"));
+        let notifications = read("notifications-client-secret");
+        assert_eq!(read("service-clients"), format!("orders={orders},notifications={notifications}"));
         let password = read("postgres-password");
 
         assert!(generate_deployment_secrets(dir.path()).unwrap().is_empty(), "a second run creates nothing");

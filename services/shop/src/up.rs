@@ -79,36 +79,67 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let cart = Service::new("cart", args.host, args.cart_port);
     let orders = Service::new("orders", args.host, args.orders_port);
     let payments = Service::new("payments", args.host, args.payments_port);
-    databases.prepare(&[users, products, cart, orders, payments].map(|s| s.name)).await?;
+    let notifications = Service::new("notifications", args.host, args.notifications_port);
+    let services = [users, products, cart, orders, payments, notifications];
+    databases.prepare(&services.map(|s| s.name)).await?;
     let edge = SocketAddr::new(args.host, args.edge_port);
     let edge_admin = SocketAddr::new(args.host, args.edge_port.saturating_add(ADMIN_PORT_OFFSET));
-    // The orders service calls the others as itself; its secret lives only as long as this run.
+    // The orders and notifications services call others as themselves;
+    // their secrets live only as long as this run.
     let orders_secret = secrets::random_secret(32);
+    let notifications_secret = secrets::random_secret(32);
+    let mail_dir = data_dir.join("mail");
+    // Without NATS_URL, events travel over each producer's feed.
+    let nats: Vec<(&'static str, String)> = args.nats_url.iter().map(|url| ("NATS_URL", url.clone())).collect();
+    let with_nats = |mut env: Vec<(&'static str, String)>| {
+        env.extend(nats.iter().cloned());
+        env
+    };
     let children = vec![
         users.child(
             &databases,
             &keys.public,
-            vec![
+            with_nats(vec![
                 ("JWT_PRIVATE_KEY_FILE", keys.private.display().to_string()),
                 ("SHOP_ADMIN_EMAIL", args.admin_email.clone()),
                 ("SHOP_ADMIN_PASSWORD", admin.password.expose().to_owned()),
-                ("SERVICE_CLIENTS", format!("orders={}", orders_secret.expose())),
-            ],
+                (
+                    "SERVICE_CLIENTS",
+                    format!("orders={},notifications={}", orders_secret.expose(), notifications_secret.expose()),
+                ),
+            ]),
         ),
-        products.child(&databases, &keys.public, vec![("SEED_DEMO_CATALOG", (!args.no_demo_catalog).to_string())]),
+        products.child(
+            &databases,
+            &keys.public,
+            with_nats(vec![("SEED_DEMO_CATALOG", (!args.no_demo_catalog).to_string())]),
+        ),
         cart.child(&databases, &keys.public, vec![("PRODUCTS_URL", products.url())]),
-        payments.child(&databases, &keys.public, vec![]),
+        payments.child(&databases, &keys.public, with_nats(vec![])),
         orders.child(
             &databases,
             &keys.public,
-            vec![
+            with_nats(vec![
                 ("USERS_URL", users.url()),
                 ("PRODUCTS_URL", products.url()),
                 ("CART_URL", cart.url()),
                 ("PAYMENTS_URL", payments.url()),
                 ("SERVICE_CLIENT_ID", "orders".to_owned()),
                 ("SERVICE_CLIENT_SECRET", orders_secret.expose().to_owned()),
-            ],
+            ]),
+        ),
+        notifications.child(
+            &databases,
+            &keys.public,
+            with_nats(vec![
+                ("USERS_URL", users.url()),
+                ("PRODUCTS_URL", products.url()),
+                ("ORDERS_URL", orders.url()),
+                ("PAYMENTS_URL", payments.url()),
+                ("SERVICE_CLIENT_ID", "notifications".to_owned()),
+                ("SERVICE_CLIENT_SECRET", notifications_secret.expose().to_owned()),
+                ("MAIL_DIR", mail_dir.display().to_string()),
+            ]),
         ),
         Child {
             name: "edge",
@@ -120,6 +151,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
                 ("CART_URL", cart.url()),
                 ("ORDERS_URL", orders.url()),
                 ("PAYMENTS_URL", payments.url()),
+                ("NOTIFICATIONS_URL", notifications.url()),
                 ("JWT_PUBLIC_KEY_FILE", keys.public.display().to_string()),
             ],
             sockets: vec![(listen::HTTP, edge), (listen::ADMIN, edge_admin)],
@@ -156,7 +188,12 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let outcome = tokio::select! {
         started = started => match started {
             Ok(()) => {
-                print_banner(&databases, (edge, edge_admin), &[users, products, cart, orders, payments], &args.admin_email, &admin);
+                let events = match &args.nats_url {
+                    Some(url) => format!("NATS JetStream at {url}"),
+                    None => "each producer's feed (no broker)".to_owned(),
+                };
+                let mesh = Mesh { databases: &databases, edge: (edge, edge_admin), services: &services, events, mail_dir: &mail_dir };
+                print_banner(&mesh, &args.admin_email, &admin);
                 tokio::select! {
                     () = shutdown.wait() => Ok(()),
                     (name, status) = supervisor.next_exit() => Err(anyhow::anyhow!("{name} exited unexpectedly ({status})")),
@@ -171,13 +208,18 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     outcome
 }
 
-fn print_banner(
-    databases: &Databases,
-    (edge, edge_admin): (SocketAddr, SocketAddr),
-    services: &[Service],
-    admin_email: &str,
-    admin: &AdminPassword,
-) {
+/// What the banner tells about the running mesh.
+struct Mesh<'a> {
+    databases: &'a Databases,
+    edge: (SocketAddr, SocketAddr),
+    services: &'a [Service],
+    events: String,
+    mail_dir: &'a Path,
+}
+
+fn print_banner(mesh: &Mesh<'_>, admin_email: &str, admin: &AdminPassword) {
+    let Mesh { databases, edge: (edge, edge_admin), services, events, mail_dir } = mesh;
+    let mail_dir = mail_dir.display();
     let password = match (&admin.file, admin.new) {
         // Never the password itself: this banner is the start of a log.
         (Some(file), true) => format!("generated into {}", file.display()),
@@ -202,6 +244,8 @@ fn print_banner(
          \n  REST docs     http://{edge}/api/v1/docs\
          \n  OpenAPI       http://{edge}/api/v1/openapi.json\
          \n  edge metrics  http://{edge_admin}/metrics{grpc}\
+         \n  events        {events}\
+         \n  mails         {mail_dir}/*.eml\
          \n  admin         {admin_email} / {password}\
          \n\nPress Ctrl-C to stop.\n"
     );

@@ -96,7 +96,7 @@ fn the_mesh_starts_serves_stops_and_keeps_its_secrets_across_restarts() {
     let data = tempfile::tempdir().unwrap();
     let first = Launcher::start(data.path(), &http);
     let children = first.children();
-    assert_eq!(children.len(), 6, "five services and the edge run as child processes: {children:?}");
+    assert_eq!(children.len(), 7, "six services and the edge run as child processes: {children:?}");
 
     let (status, catalog) = http.send(http.client.get(first.url("/api/v1/products?page_size=100"))).unwrap();
     assert_eq!((status, catalog["items"].as_array().map(Vec::len)), (200, Some(24)), "the demo catalog is seeded");
@@ -105,6 +105,18 @@ fn the_mesh_starts_serves_stops_and_keeps_its_secrets_across_restarts() {
     let (status, session) = http.send(http.client.post(first.url("/api/v1/users/register")).json(&register)).unwrap();
     assert_eq!(status, 201, "{session}");
     let token = session["access_token"].as_str().unwrap().to_owned();
+
+    // The launcher's mails are files in the data dir: the welcome arrives there.
+    let mail_dir = data.path().join("mail");
+    let welcomed = || {
+        let files = std::fs::read_dir(&mail_dir).into_iter().flatten().filter_map(Result::ok);
+        files.filter_map(|f| std::fs::read_to_string(f.path()).ok()).any(|mail| mail.contains("To: ada@example.com"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !welcomed() {
+        assert!(Instant::now() < deadline, "no welcome mail in {}", mail_dir.display());
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     let admin_password = std::fs::read_to_string(data.path().join("admin-password.txt")).unwrap();
     let admin = json!({"email": "admin@example.com", "password": admin_password.trim()});
@@ -178,7 +190,7 @@ fn a_connection_from_a_later_components_port_cannot_stop_the_launch() {
     assert!(held.is_empty(), "no connection could take orders' port: {held:?}");
     assert!(refused > 0, "orders' port was bound throughout the launch");
     let launcher = Launcher { child, ports };
-    assert_eq!(launcher.children().len(), 6);
+    assert_eq!(launcher.children().len(), 7);
     assert!(launcher.stop().success());
 }
 

@@ -18,6 +18,10 @@ pub struct Ports {
     pub orders: u16,
     /// The payments service's gRPC port.
     pub payments: u16,
+    /// The notifications service's gRPC port.
+    pub notifications: u16,
+    /// Where the notifications service writes its mails.
+    pub mail_dir: std::path::PathBuf,
 }
 
 /// `shop` with `data_dir` and free ports for every component, without an
@@ -29,10 +33,22 @@ pub fn shop(data_dir: &Path) -> (Command, Ports) {
         .args(["--data-dir", data_dir.to_str().expect("a UTF-8 path")])
         .args(["--edge-port", &ports[0], "--users-port", &ports[1], "--products-port", &ports[2]])
         .args(["--cart-port", &ports[3], "--orders-port", &ports[4], "--payments-port", &ports[5]])
-        .env_remove("SHOP_ADMIN_PASSWORD");
+        .args(["--notifications-port", &ports[6]])
+        .env_remove("SHOP_ADMIN_PASSWORD")
+        .env_remove("NATS_URL");
     let port = |i: usize| ports[i].parse().expect("a port");
     let edge = format!("http://127.0.0.1:{}", ports[0]);
-    (command, Ports { edge, users: port(1), products: port(2), cart: port(3), orders: port(4), payments: port(5) })
+    let ports = Ports {
+        edge,
+        users: port(1),
+        products: port(2),
+        cart: port(3),
+        orders: port(4),
+        payments: port(5),
+        notifications: port(6),
+        mail_dir: data_dir.join("mail"),
+    };
+    (command, ports)
 }
 
 /// A free port whose metrics neighbour (port + 10) is free too, chosen below
@@ -49,16 +65,16 @@ pub fn free_port() -> u16 {
     }
 }
 
-/// Six distinct ports (edge, users, products, cart, orders, payments) whose
-/// metrics neighbours do not collide with any of them.
-fn mesh_ports() -> [String; 6] {
+/// Seven distinct ports (edge, users, products, cart, orders, payments,
+/// notifications) whose metrics neighbours do not collide with any of them.
+fn mesh_ports() -> [String; 7] {
     let mut ports: Vec<u16> = Vec::new();
-    while ports.len() < 6 {
+    while ports.len() < 7 {
         let port = free_port();
         if ports.iter().all(|p| p.abs_diff(port) != 10 && *p != port) {
             ports.push(port);
         }
     }
     let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
-    [0, 1, 2, 3, 4, 5].map(|i| ports[i].clone())
+    [0, 1, 2, 3, 4, 5, 6].map(|i| ports[i].clone())
 }
