@@ -6,3 +6,4 @@ CREATE DATABASE products;
 CREATE DATABASE cart;
 CREATE DATABASE orders;
 CREATE DATABASE payments;
+CREATE DATABASE notifications;

@@ -7,10 +7,10 @@ use std::{collections::BTreeMap, net::SocketAddr, process::Stdio};
 use clap::CommandFactory;
 
 /// Every component `shop serve` runs.
-pub const COMPONENTS: [&str; 6] = ["users", "products", "cart", "orders", "payments", "edge"];
+pub const COMPONENTS: [&str; 7] = ["users", "products", "cart", "orders", "payments", "notifications", "edge"];
 
 /// The services that own a database.
-pub const DATABASE_OWNERS: [&str; 5] = ["users", "products", "cart", "orders", "payments"];
+pub const DATABASE_OWNERS: [&str; 6] = ["users", "products", "cart", "orders", "payments", "notifications"];
 
 /// Environment variables by name.
 pub type Env = BTreeMap<String, String>;

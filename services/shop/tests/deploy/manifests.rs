@@ -15,13 +15,15 @@ use crate::{
 };
 
 /// What the prod overlay expects the operator to create (README "Kubernetes").
-const PROD_EXTERNAL: [&str; 7] = [
+const PROD_EXTERNAL: [&str; 9] = [
     "shop-admin",
     "shop-database",
     "shop-jwt-public",
     "shop-jwt-signing",
+    "shop-notifications-credentials",
     "shop-orders-credentials",
     "shop-service-clients",
+    "shop-smtp",
     "shop-tls",
 ];
 

@@ -1,6 +1,6 @@
 //! The NetworkPolicies, evaluated as Kubernetes does, against the calls the
 //! mesh makes: derived from the rendered `*_URL`, `DATABASE_URL` and
-//! `OTEL_EXPORTER_OTLP_ENDPOINT` settings, plus the ingress controller to
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` settings (and `NATS_URL`, `SMTP_URL`), plus the ingress controller to
 //! the edge, Prometheus to the metrics ports, and DNS. Every connection
 //! between every pair of pods (and the outside actors) on every declared
 //! port is allowed exactly when it is one of those calls.
@@ -82,6 +82,8 @@ fn actors(rendered: &Rendered) -> Vec<Actor> {
     if rendered.overlay == "prod" {
         let collector = [("shop.example/otlp-collector", "true")];
         actors.push(outside("otel-collector", "observability", &collector, &[(4317, "TCP")]));
+        actors.push(outside("nats", "messaging", &[("shop.example/nats", "true")], &[(4222, "TCP")]));
+        actors.push(outside("smtp-relay", "mail", &[("shop.example/smtp-relay", "true")], &[(25, "TCP")]));
         let mut database = outside("database", "", &[], &[(5432, "TCP")]);
         database.ip = Some(Ipv4Addr::new(10, 64, 0, 10));
         actors.push(database);
@@ -207,6 +209,19 @@ fn expected(rendered: &Rendered, envs: &BTreeMap<&str, Env>, actors: &[Actor]) -
         if DATABASE_OWNERS.contains(component) {
             let database = if rendered.overlay == "dev" { "postgres" } else { "database" };
             calls.insert(call(component, database, 5432, "TCP"));
+        }
+        // Events go over NATS; its pods are named by the URL's first label.
+        if let Some(url) = env.get("NATS_URL") {
+            let (host, port) = host_port(&url.replacen("nats://", "http://", 1));
+            calls.insert(call(component, host.split('.').next().unwrap_or_default(), port, "TCP"));
+        }
+        // Mail goes to the SMTP relay (the prod overlay's is the operator's Secret).
+        if let Some(url) = env.get("SMTP_URL") {
+            let (relay, port) = match rendered.overlay {
+                "dev" => host_port(&url.replacen("smtp://", "http://", 1)),
+                _ => ("smtp-relay".to_owned(), 25),
+            };
+            calls.insert(call(component, &relay, port, "TCP"));
         }
         // Prometheus scrapes each admin (metrics) port.
         let scraped = admin_port(env).expect("an admin port");

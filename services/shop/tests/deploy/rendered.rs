@@ -84,8 +84,14 @@ impl Rendered {
         }
         for var in seq(&container["env"]) {
             let secret = &var["valueFrom"]["secretKeyRef"];
+            let config = &var["valueFrom"]["configMapKeyRef"];
             let value = if let Some(value) = var["value"].as_str() {
                 value.to_owned()
+            } else if !config.is_null() {
+                let map = text(&config["name"]);
+                let found = self.get("ConfigMap", map).unwrap_or_else(|| panic!("ConfigMap {map} is rendered"));
+                let key = text(&config["key"]);
+                text(&found["data"][key]).to_owned()
             } else if secret.is_null() {
                 panic!("unexpected variable source {var:?}")
             } else {
