@@ -3,7 +3,11 @@
 
 use std::time::Duration;
 
+use prost::Message as _;
+use shop_proto::events::v1::Event;
 use tokio::sync::watch;
+use tracing::Span;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use shop_proto::events::v1::event_feed_service_server::EventFeedServiceServer;
 
@@ -13,6 +17,7 @@ use crate::{
     db::{Db, DbError},
     grpc::GrpcServer,
     nats::NatsError,
+    telemetry::extract_context,
     time,
 };
 
@@ -37,6 +42,20 @@ impl From<diesel::result::Error> for RelayError {
 const BATCH: i64 = 256;
 /// How often events past the retention period are forgotten.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// The span of relaying one encoded event, a child of the change that wrote it.
+fn relay_span(payload: &[u8]) -> Span {
+    let Ok(event) = Event::decode(payload) else { return Span::none() };
+    let span = tracing::info_span!("outbox relay", otel.kind = "producer", event_id = %event.id, producer = %event.producer);
+    if let Some(trace) = event.trace_context.filter(|t| !t.traceparent.is_empty()) {
+        let mut headers = http::HeaderMap::new();
+        if let Ok(value) = trace.traceparent.parse() {
+            headers.insert("traceparent", value);
+        }
+        let _ = span.set_parent(extract_context(&headers));
+    }
+    span
+}
 
 /// One producer's outbox, its relay and its feed. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -81,26 +100,25 @@ impl Outbox {
         if store::unpublished(&mut conn, 1).await?.is_empty() {
             return Ok(0);
         }
+        let (read, payloads): (Vec<i64>, Vec<Vec<u8>>) =
+            store::unpublished_events(&mut conn, BATCH).await?.into_iter().unzip();
+        // One span per event, in the trace of the change that wrote it: the
+        // trace of a checkout shows its events leaving.
+        let spans: Vec<Span> = payloads.iter().map(|payload| relay_span(payload)).collect();
         // Published outside the transaction: a slow broker must not hold the
         // writers' lock. Published twice (another replica's relay raced this
         // one) is dropped by the stream, which knows the event ids.
-        let brokered = match &self.broker {
-            None => None,
-            Some(broker) => {
-                let (seqs, payloads): (Vec<i64>, Vec<Vec<u8>>) =
-                    store::unpublished_events(&mut conn, BATCH).await?.into_iter().unzip();
-                broker.publish(&payloads).await?;
-                Some(seqs)
-            }
-        };
+        if let Some(broker) = &self.broker {
+            broker.publish(&payloads).await?;
+        }
         let (last, given) = conn
             .transaction(async |tx| {
                 store::take_relay_turn(tx).await?;
                 let mut last = store::last_position(tx).await?;
+                // Those read above (and published, with a broker) that no
+                // other replica's relay placed meanwhile.
                 let mut unpublished = store::unpublished(tx, BATCH).await?;
-                if let Some(brokered) = &brokered {
-                    unpublished.retain(|seq| brokered.contains(seq));
-                }
+                unpublished.retain(|seq| read.contains(seq));
                 let now = time::now();
                 for seq in &unpublished {
                     last += 1;
@@ -110,6 +128,7 @@ impl Outbox {
             })
             .await?;
         self.published.send_replace(last);
+        drop(spans);
         Ok(given)
     }
 

@@ -108,6 +108,11 @@ impl Mesh {
     }
 
     /// The admin password the launcher generated.
+    /// Where the launcher's notifications service writes its mails.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data.path().join("mail")
+    }
+
     pub fn admin_password(&self) -> String {
         std::fs::read_to_string(self.data.path().join("admin-password.txt")).unwrap().trim().to_owned()
     }

@@ -58,6 +58,11 @@ async fn a_checkout_is_one_trace_through_every_service_and_its_logs_keep_secrets
         failed.body
     );
 
+    // Each checkout is mailed twice (confirmation, receipt), and the
+    // account once (welcome): once all are sent, every span is finished.
+    let mails = integration_tests::wait_for_mails(&mesh.mail_dir(), std::time::Duration::from_secs(20), |m| m.len() >= 7).await;
+    assert_eq!(mails.len(), 7, "{:?}", mails.iter().map(|m| &m.subject).collect::<Vec<_>>());
+
     // A graceful stop flushes every process's spans.
     mesh.stop();
 
@@ -78,6 +83,7 @@ async fn a_checkout_is_one_trace_through_every_service_and_its_logs_keep_secrets
         "the batch runs under the operation"
     );
     every_hop(&graphql_trace);
+    mails_in_the_trace(&graphql_trace, root);
 
     let rest_trace = collector.trace(rest.trace_id.as_deref().expect("x-trace-id on the REST answer"));
     let root = one_tree(&rest_trace, None);
@@ -121,6 +127,26 @@ fn one_tree<'t>(trace: &'t Trace, remote_parent: Option<&str>) -> &'t CollectedS
     tops[0]
 }
 
+/// Asserts the checkout's events left through the outbox relay, reached the
+/// notifications service, and were sent as mails, all under the checkout's root.
+fn mails_in_the_trace(trace: &Trace, root: &CollectedSpan) {
+    let named = |service: &str, name: &str| -> Vec<&CollectedSpan> {
+        trace.spans.iter().filter(|s| s.service == service && s.name == name).collect()
+    };
+    assert!(!named("orders", "outbox relay").is_empty(), "orders' events leave through its relay:\n{}", trace.tree());
+    assert!(!named("payments", "outbox relay").is_empty(), "so do payments'");
+    let consumed = named("notifications", "consume event");
+    assert!(consumed.len() >= 2, "the order's and the payment's events are consumed:\n{}", trace.tree());
+    let sent = named("notifications", "send mail");
+    assert_eq!(sent.len(), 2, "a confirmation and a receipt are sent:\n{}", trace.tree());
+    for span in consumed.iter().chain(&sent) {
+        assert!(trace.has_ancestor(span, |s| s.span_id == root.span_id), "{span:?} is in the checkout's tree");
+    }
+    for mail in sent {
+        assert!(trace.has_ancestor(mail, |s| s.name == "consume event"), "a send follows its event: {mail:?}");
+    }
+}
+
 /// Asserts every service took part, each with a server span per RPC under
 /// a client span, and database spans only under the RPC that ran them.
 fn every_hop(trace: &Trace) {
@@ -139,10 +165,13 @@ fn every_hop(trace: &Trace) {
     for service in ["orders", "cart", "products", "payments"] {
         assert!(queries.iter().any(|q| q.service == service), "{service} has database spans");
     }
+    // Outside RPCs, the notifications service queries while it handles an
+    // event or sends a mail.
+    let handling = |s: &CollectedSpan| s.name == "consume event" || s.name == "send mail";
     for query in queries {
         assert!(
-            trace.has_ancestor(query, |s| s.kind == SERVER && s.service == query.service),
-            "a database span runs under its service's RPC: {query:?}"
+            trace.has_ancestor(query, |s| (s.kind == SERVER || handling(s)) && s.service == query.service),
+            "a database span runs under its service's RPC (or event): {query:?}"
         );
         assert!(query.attributes.values().all(|v| !v.contains(CARD)), "{query:?}");
     }
