@@ -46,7 +46,8 @@ const PRUNE_INTERVAL: Duration = Duration::from_secs(600);
 /// The span of relaying one encoded event, a child of the change that wrote it.
 fn relay_span(payload: &[u8]) -> Span {
     let Ok(event) = Event::decode(payload) else { return Span::none() };
-    let span = tracing::info_span!("outbox relay", otel.kind = "producer", event_id = %event.id, producer = %event.producer);
+    let span =
+        tracing::info_span!("outbox relay", otel.kind = "producer", event_id = %event.id, producer = %event.producer);
     if let Some(trace) = event.trace_context.filter(|t| !t.traceparent.is_empty()) {
         let mut headers = http::HeaderMap::new();
         if let Ok(value) = trace.traceparent.parse() {

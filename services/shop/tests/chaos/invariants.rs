@@ -208,6 +208,23 @@ pub async fn check(mesh: &Mesh, catalog: &Catalog, record: &Record, admin: &str)
         }
     }
 
+    // Mails: each order's confirmation, exactly once, faults or not (the
+    // notifications service catches up once the faults are over).
+    let confirmation = |order: &orders_pb::Order| format!("We have your order {}", order.id);
+    let count = |mails: &[integration_tests::Mail], order: &orders_pb::Order| {
+        mails.iter().filter(|m| m.subject == confirmation(order)).count()
+    };
+    let mails = integration_tests::wait_for_mails(&mesh.mail_dir(), std::time::Duration::from_secs(60), |mails| {
+        orders.iter().all(|order| count(mails, order) >= 1)
+    })
+    .await;
+    for order in &orders {
+        let sent = count(&mails, order);
+        if sent != 1 {
+            violation(format!("order {}: its confirmation was mailed {sent} times", order.id));
+        }
+    }
+
     for order in &orders {
         *report.orders_by_status.entry(format!("{:?}", order.status())).or_default() += 1;
     }

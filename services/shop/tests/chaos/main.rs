@@ -2,7 +2,7 @@
 //! one each), a storefront workload running throughout, and, one after the
 //! other, every fault on every component: SIGKILL and restart, SIGSTOP past
 //! every deadline then SIGCONT, and (for each service) its database out of
-//! reach for 5 s. When the faults stop and one lease period plus the
+//! reach for 5 s. `mails` SIGKILLs the notifications service mid-burst. When the faults stop and one lease period plus the
 //! recovery interval has passed, every invariant in `invariants` is checked.
 //!
 //! CI runs one round on each backend (`CHAOS_ROUNDS`, 1; `CHAOS_CUSTOMERS`,
@@ -21,6 +21,7 @@ mod mesh;
 
 mod faults;
 mod invariants;
+mod mails;
 mod workload;
 
 use std::time::{Duration, Instant};
@@ -38,7 +39,7 @@ fn setting(name: &str, default: usize) -> usize {
 }
 
 /// One fault matrix at a time.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn fault_matrix(backend: Backend) {
     let _turn = ONE_AT_A_TIME.lock().await;

@@ -60,12 +60,12 @@ pub struct Workload {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-fn client() -> reqwest::Client {
+pub fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(4)).build().unwrap()
 }
 
 /// `POST url` with `body`; the status and body, or None if nothing came back.
-async fn post(
+pub async fn post(
     client: &reqwest::Client,
     url: String,
     token: &str,
@@ -81,7 +81,7 @@ async fn post(
     Some((status, response.json().await.unwrap_or(Value::Null)))
 }
 
-async fn session(client: &reqwest::Client, mesh_edge: &str, path: &str, body: Value) -> (String, String) {
+pub async fn session(client: &reqwest::Client, mesh_edge: &str, path: &str, body: Value) -> (String, String) {
     let answer: Value =
         client.post(format!("{mesh_edge}{path}")).json(&body).send().await.unwrap().json().await.unwrap();
     let token = answer["access_token"].as_str().unwrap_or_else(|| panic!("a session: {answer}")).to_owned();

@@ -60,7 +60,8 @@ async fn a_checkout_is_one_trace_through_every_service_and_its_logs_keep_secrets
 
     // Each checkout is mailed twice (confirmation, receipt), and the
     // account once (welcome): once all are sent, every span is finished.
-    let mails = integration_tests::wait_for_mails(&mesh.mail_dir(), std::time::Duration::from_secs(20), |m| m.len() >= 7).await;
+    let mails =
+        integration_tests::wait_for_mails(&mesh.mail_dir(), std::time::Duration::from_secs(20), |m| m.len() >= 7).await;
     assert_eq!(mails.len(), 7, "{:?}", mails.iter().map(|m| &m.subject).collect::<Vec<_>>());
 
     // A graceful stop flushes every process's spans.

@@ -29,13 +29,14 @@ pub const CALL_TIMEOUT: Duration = Duration::from_millis(1500);
 pub const CHARGE_CLAIM: Duration = Duration::from_secs(2);
 
 /// The components, in the order they start.
-pub const COMPONENTS: [&str; 6] = ["users", "products", "cart", "payments", "orders", "edge"];
+pub const COMPONENTS: [&str; 7] = ["users", "products", "cart", "payments", "orders", "notifications", "edge"];
 /// The components with a database.
-pub const DATABASE_OWNERS: [&str; 5] = ["users", "products", "cart", "payments", "orders"];
+pub const DATABASE_OWNERS: [&str; 6] = ["users", "products", "cart", "payments", "orders", "notifications"];
 
 const ADMIN_EMAIL: &str = "admin@chaos.test";
 const ADMIN_PASSWORD: &str = "chaos-admin-password";
 const ORDERS_SECRET: &str = "orders-client-secret-for-chaos";
+const NOTIFICATIONS_SECRET: &str = "notifications-client-secret-for-chaos";
 
 /// One component's process, restartable with the same settings.
 pub struct Component {
@@ -157,7 +158,7 @@ impl Mesh {
         let logs = databases.dir().to_path_buf();
         let mut components = BTreeMap::new();
         for name in COMPONENTS {
-            let env = environment(name, &ports, &database_urls, &keys, url);
+            let env = environment(name, &ports, &database_urls, &keys, url, &logs);
             let log = logs.join(format!("{name}.log"));
             components.insert(name, Component { name, env, log, child: None, port: ports[name] });
         }
@@ -182,6 +183,11 @@ impl Mesh {
     pub fn dir(&self) -> &Path {
         self.databases.dir()
     }
+
+    /// Where the notifications service writes its mails.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.dir().join("mail")
+    }
 }
 
 fn millis(duration: Duration) -> String {
@@ -196,6 +202,7 @@ fn environment(
     database_urls: &BTreeMap<&str, String>,
     keys: &shop_users::keys::KeyFiles,
     url: impl Fn(&str) -> String,
+    dir: &Path,
 ) -> Vec<(&'static str, String)> {
     let listen = format!("127.0.0.1:{}", ports[name]);
     let admin = format!("127.0.0.1:{}", ports[name] + 10);
@@ -220,7 +227,7 @@ fn environment(
             ("JWT_PRIVATE_KEY_FILE", keys.private.display().to_string()),
             ("SHOP_ADMIN_EMAIL", ADMIN_EMAIL.to_owned()),
             ("SHOP_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
-            ("SERVICE_CLIENTS", format!("orders={ORDERS_SECRET}")),
+            ("SERVICE_CLIENTS", format!("orders={ORDERS_SECRET},notifications={NOTIFICATIONS_SECRET}")),
             // Every customer signs up from 127.0.0.1.
             ("REGISTRATIONS_PER_HOUR_PER_ADDRESS", "0".to_owned()),
             ("LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS", "0".to_owned()),
@@ -240,11 +247,23 @@ fn environment(
             ]);
             env.extend(upstreams.map(|(var, to)| (var, url(to))));
         }
+        "notifications" => env.extend([
+            ("GRPC_LISTEN_ADDR", listen),
+            ("SERVICE_CLIENT_ID", "notifications".to_owned()),
+            ("SERVICE_CLIENT_SECRET", NOTIFICATIONS_SECRET.to_owned()),
+            ("MAIL_DIR", dir.join("mail").display().to_string()),
+            ("MAIL_RETRY_MS", "200".to_owned()),
+            ("USERS_URL", url("users")),
+            ("PRODUCTS_URL", url("products")),
+            ("ORDERS_URL", url("orders")),
+            ("PAYMENTS_URL", url("payments")),
+        ]),
         "edge" => {
             env.extend([
                 ("HTTP_LISTEN_ADDR", listen),
                 ("HTTP_REQUEST_TIMEOUT_MS", millis(REQUEST_DEADLINE)),
                 ("ORDERS_URL", url("orders")),
+                ("NOTIFICATIONS_URL", url("notifications")),
             ]);
             env.extend(upstreams.map(|(var, to)| (var, url(to))));
         }
