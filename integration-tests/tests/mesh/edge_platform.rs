@@ -33,11 +33,14 @@ mesh_tests! {
             ("/api/v1/orders/{id}/cancel", "post"),
             ("/api/v1/orders/{id}/status", "post"),
             ("/api/v1/orders/{id}/payments", "get"),
+            ("/api/v1/notifications", "get"),
+            ("/api/v1/notifications/preferences", "get"),
+            ("/api/v1/notifications/preferences", "put"),
         ] {
             assert!(doc.body["paths"][path][method].is_object(), "{method} {path} is documented");
         }
         assert_eq!(doc.body["info"]["title"], "Shop mesh REST API", "the document describes this API");
-        assert_eq!(doc.body["tags"].as_array().map(Vec::len), Some(4), "{}", doc.body["tags"]);
+        assert_eq!(doc.body["tags"].as_array().map(Vec::len), Some(5), "{}", doc.body["tags"]);
         assert_eq!(doc.body["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
         let product = &doc.body["components"]["schemas"]["Product"]["properties"];
         assert_eq!(product["price"]["$ref"], "#/components/schemas/Money");

@@ -1,12 +1,9 @@
 //! Following a producer's feed (`shop.events.v1.EventFeedService`) from the
 //! position the consumer stored, live, reconnecting when it goes away.
 
-use std::time::Duration;
-
 use shop_proto::events::v1::{SubscribeRequest, event_feed_service_client::EventFeedServiceClient};
-use tracing::Instrument;
 
-use super::{Backoff, Checkpoint, Delivery, Handler};
+use super::{Checkpoint, Delivery, Handler, Run, keep_following};
 use crate::{Shutdown, grpc::MeshChannel};
 
 /// Hands each event of `producer`'s feed, reached over `channel` (with this
@@ -14,29 +11,30 @@ use crate::{Shutdown, grpc::MeshChannel};
 /// `shutdown`. A failed subscription or a failed event is retried with
 /// backoff, from the position stored last: nothing is skipped.
 pub async fn follow_feed<H: Handler>(producer: &'static str, channel: MeshChannel, handler: H, shutdown: Shutdown) {
-    let mut feed = EventFeedServiceClient::new(channel);
-    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
-    while !shutdown.is_triggered() {
-        let span = tracing::info_span!("follow feed", producer);
-        let followed = follow_once(producer, &mut feed, &handler, &shutdown, &mut backoff).instrument(span).await;
-        if let Err(error) = followed {
-            tracing::warn!(producer, %error, "event feed interrupted; resuming from the stored position");
+    let feed = EventFeedServiceClient::new(channel);
+    let stop = shutdown.clone();
+    keep_following(producer, "feed", shutdown, || {
+        let (feed, handler, stop) = (feed.clone(), handler.clone(), stop.clone());
+        async move {
+            let mut handled = 0;
+            let ended = match follow_once(producer, feed, &handler, &stop, &mut handled).await {
+                Ok(()) => "shutdown".to_owned(),
+                Err(error) => error,
+            };
+            Run { handled, ended }
         }
-        tokio::select! {
-            () = shutdown.wait() => return,
-            () = tokio::time::sleep(backoff.next_wait()) => {}
-        }
-    }
+    })
+    .await;
 }
 
 /// One subscription: from the stored position until the stream ends, fails,
 /// or an event cannot be handled.
 async fn follow_once<H: Handler>(
     producer: &'static str,
-    feed: &mut EventFeedServiceClient<MeshChannel>,
+    mut feed: EventFeedServiceClient<MeshChannel>,
     handler: &H,
     shutdown: &Shutdown,
-    backoff: &mut Backoff,
+    handled: &mut usize,
 ) -> Result<(), String> {
     let after = handler.position(producer).await.map_err(|e| format!("reading the stored position: {e}"))?;
     let request = SubscribeRequest { after: u64::try_from(after).unwrap_or(0) };
@@ -52,6 +50,6 @@ async fn follow_once<H: Handler>(
             i64::try_from(item.position).map_err(|_| format!("position {} is out of range", item.position))?;
         let delivery = Delivery { producer, event, checkpoint: Checkpoint::Position(position) };
         handler.handle(delivery).await.map_err(|e| format!("handling the event at {position}: {e}"))?;
-        backoff.reset();
+        *handled += 1;
     }
 }

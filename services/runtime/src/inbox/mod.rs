@@ -9,9 +9,12 @@ mod backoff;
 mod feed;
 mod nats;
 
-use std::future::Future;
+use std::{future::Future, time::Duration};
 
 use shop_proto::events::v1::Event;
+use tracing::Instrument;
+
+use crate::Shutdown;
 
 pub use backoff::Backoff;
 pub use feed::follow_feed;
@@ -50,4 +53,37 @@ pub trait Handler: Clone + Send + Sync + 'static {
 
     /// The feed position stored for `producer` (0 before the first event).
     fn position(&self, producer: &'static str) -> impl Future<Output = Result<i64, Self::Error>> + Send;
+}
+
+/// How one connection to a transport ended.
+struct Run {
+    /// Events handled during it.
+    handled: usize,
+    /// Why it ended.
+    ended: String,
+}
+
+/// Follows `producer`'s events over `transport` until `shutdown`: `run` is
+/// one connection's worth. The next connection waits a little, longer after
+/// each run in a row that handled nothing.
+async fn keep_following<F, Fut>(producer: &'static str, transport: &'static str, shutdown: Shutdown, mut run: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Run>,
+{
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+    while !shutdown.is_triggered() {
+        let span = tracing::info_span!("follow events", producer, transport);
+        let Run { handled, ended } = run().instrument(span).await;
+        if handled > 0 {
+            backoff.reset();
+        }
+        if !shutdown.is_triggered() {
+            tracing::warn!(producer, transport, handled, %ended, "event delivery interrupted; resuming");
+        }
+        tokio::select! {
+            () = shutdown.wait() => return,
+            () = tokio::time::sleep(backoff.next_wait()) => {}
+        }
+    }
 }

@@ -5,17 +5,15 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, AckKind, consumer::pull};
-use futures::StreamExt;
-use prost::Message as _;
-use shop_proto::events::v1::Event;
-use tracing::Instrument;
-
-use super::{Backoff, Checkpoint, Delivery, Handler};
+use super::{Backoff, Checkpoint, Delivery, Handler, Run, keep_following};
 use crate::{
     Shutdown,
     nats::{EventStreams, NatsError},
 };
+use async_nats::jetstream::{self, AckKind, consumer::pull};
+use futures::StreamExt;
+use prost::Message as _;
+use shop_proto::events::v1::Event;
 
 /// The longest a delivered message waits for its acknowledgement before
 /// the broker redelivers it (the consumer died while handling it).
@@ -31,19 +29,19 @@ pub async fn follow_stream<H: Handler>(
     handler: H,
     shutdown: Shutdown,
 ) {
-    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
-    while !shutdown.is_triggered() {
-        let span = tracing::info_span!("follow stream", producer);
-        let followed =
-            follow_once(producer, &streams, consumer, &handler, &shutdown, &mut backoff).instrument(span).await;
-        if let Err(error) = followed {
-            tracing::warn!(producer, %error, "event stream interrupted; the broker redelivers what was not acknowledged");
+    let stop = shutdown.clone();
+    keep_following(producer, "jetstream", shutdown, || {
+        let (streams, handler, stop) = (streams.clone(), handler.clone(), stop.clone());
+        async move {
+            let mut handled = 0;
+            let ended = match follow_once(producer, &streams, consumer, &handler, &stop, &mut handled).await {
+                Ok(()) => "shutdown".to_owned(),
+                Err(error) => error.to_string(),
+            };
+            Run { handled, ended }
         }
-        tokio::select! {
-            () = shutdown.wait() => return,
-            () = tokio::time::sleep(backoff.next_wait()) => {}
-        }
-    }
+    })
+    .await;
 }
 
 async fn follow_once<H: Handler>(
@@ -52,7 +50,7 @@ async fn follow_once<H: Handler>(
     consumer: &'static str,
     handler: &H,
     shutdown: &Shutdown,
-    backoff: &mut Backoff,
+    handled: &mut usize,
 ) -> Result<(), NatsError> {
     let stream = streams.ensure_stream(producer).await?;
     let config = pull::Config {
@@ -84,7 +82,7 @@ async fn follow_once<H: Handler>(
         match handler.handle(Delivery { producer, event, checkpoint: Checkpoint::Broker }).await {
             Ok(()) => {
                 message.double_ack().await.map_err(NatsError::from_display)?;
-                backoff.reset();
+                *handled += 1;
             }
             Err(error) => {
                 let wait = redelivery.after(u32::try_from(delivered).unwrap_or(u32::MAX));

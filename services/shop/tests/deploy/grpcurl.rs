@@ -38,6 +38,11 @@ async fn grpcurl_lists_describes_checks_and_calls_every_service() {
         ("shop.orders.v1.OrderService", mesh.ports.orders, "shop/orders/v1/orders.proto"),
         ("shop.payments.v1.PaymentService", mesh.ports.payments, "shop/payments/v1/payments.proto"),
         ("shop.events.v1.EventFeedService", mesh.ports.users, "shop/events/v1/events.proto"),
+        (
+            "shop.notifications.v1.NotificationService",
+            mesh.ports.notifications,
+            "shop/notifications/v1/notifications.proto",
+        ),
     ];
     for (service, port, proto) in services {
         let addr = Launched::addr(port);
@@ -69,6 +74,20 @@ async fn grpcurl_lists_describes_checks_and_calls_every_service() {
     let token = session["accessToken"].as_str().expect("an access token");
     let me = grpcurl(&["-H", &format!("authorization: Bearer {token}"), &users, "shop.users.v1.UserService/GetMe"]);
     assert!(me.contains("grace@example.com"), "{me}");
+
+    // Grace's welcome, as she sees it through grpcurl once it is recorded.
+    let notifications = Launched::addr(mesh.ports.notifications);
+    let auth = format!("authorization: Bearer {token}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let listed = loop {
+        let listed =
+            grpcurl(&["-H", &auth, &notifications, "shop.notifications.v1.NotificationService/ListNotifications"]);
+        if listed.contains("NOTIFICATION_KIND_WELCOME") || std::time::Instant::now() > deadline {
+            break listed;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(listed.contains("NOTIFICATION_KIND_WELCOME") && listed.contains("grace@example.com"), "{listed}");
 
     let products = Launched::addr(mesh.ports.products);
     let query = serde_json::json!({"category": "GPUs", "sort": "PRODUCT_SORT_PRICE_ASC", "page_size": 2});
