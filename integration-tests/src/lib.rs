@@ -17,6 +17,7 @@ mod health;
 mod http;
 mod mailbox;
 mod mesh;
+mod smtp;
 mod tcp_cut;
 pub mod tokens;
 
@@ -33,6 +34,7 @@ pub use mesh::{
     RESERVATION_SWEEP, Running, SAGA_LEASE, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, TestMesh, payments_config,
     start_payments, start_users, start_users_with,
 };
+pub use smtp::FakeSmtp;
 pub use tcp_cut::TcpCut;
 
 /// Declares tests that run against a fresh mesh on every configured backend:

@@ -135,6 +135,8 @@ pub struct MeshOptions {
     pub nats_url: Option<String>,
     /// The prefix of this mesh's streams and subjects (unique per mesh).
     pub nats_prefix: String,
+    /// How the notifications service sends; `None`: into [`TestMesh::mail_dir`].
+    pub mail: Option<shop_notifications::config::MailConfig>,
 }
 
 impl Default for MeshOptions {
@@ -145,6 +147,7 @@ impl Default for MeshOptions {
             edge_limits: HttpLimits::default(),
             nats_url: None,
             nats_prefix: format!("test{}", uuid::Uuid::now_v7().simple()),
+            mail: None,
         }
     }
 }
@@ -312,7 +315,10 @@ impl TestMesh {
                 payments_url: format!("http://{}", payments_service.addr),
                 nats: options.nats(),
             },
-            mail: shop_notifications::config::MailConfig::to_directory(mail_dir.path().to_owned()),
+            mail: options
+                .mail
+                .clone()
+                .unwrap_or_else(|| shop_notifications::config::MailConfig::to_directory(mail_dir.path().to_owned())),
             database: DatabaseConfig::new(databases.create("notifications").await),
             auth: public_key.clone(),
             credentials: ServiceCredentialsConfig::new(
@@ -441,6 +447,12 @@ impl TestMesh {
     /// started again, it is given every event a second time.
     pub async fn rewind_notifications(&self) {
         shop_notifications::testing::rewind_feeds(&self.notifications_config).await.expect("rewinding the feeds");
+    }
+
+    /// The notifications service's `/metrics` exposition.
+    pub async fn notifications_metrics(&self) -> String {
+        let admin = self.notifications_service.lock().await.admin;
+        self.scrape(admin).await
     }
 
     /// A typed gRPC client for the notifications service.

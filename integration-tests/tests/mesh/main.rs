@@ -18,6 +18,7 @@ mod events;
 mod health;
 mod hop_latency;
 mod live_status;
+mod mail_delivery;
 mod metrics;
 mod nats_transport;
 mod notifications;

@@ -44,6 +44,7 @@ impl BenchMesh {
             .env("SHOP_CART_PORT", port(27))
             .env("SHOP_ORDERS_PORT", port(26))
             .env("SHOP_PAYMENTS_PORT", port(25))
+            .env("SHOP_NOTIFICATIONS_PORT", port(24))
             .env("SHOP_ADMIN_PASSWORD", &admin_password)
             // All the load comes from one address: the abuse limits would throttle it.
             .env("REGISTRATIONS_PER_HOUR_PER_ADDRESS", "0")

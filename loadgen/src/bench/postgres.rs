@@ -12,7 +12,7 @@ pub(super) struct BenchDatabases {
     pub prefix: String,
 }
 
-const SERVICES: [&str; 5] = ["users", "products", "cart", "orders", "payments"];
+const SERVICES: [&str; 6] = ["users", "products", "cart", "orders", "payments", "notifications"];
 
 impl BenchDatabases {
     pub(super) fn new(server: &str) -> Self {
