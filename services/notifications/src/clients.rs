@@ -1,6 +1,12 @@
 //! The services this one calls, with its own `service` token: users, for
 //! the addresses mails go to; and the producers' event feeds.
 
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
 use shop_proto::users::v1::{GetUserRequest, ListUsersRequest, Role, User, user_service_client::UserServiceClient};
 use shop_runtime::{
     config::{ClientConfig, ServiceCredentialsConfig},
@@ -28,10 +34,19 @@ impl From<User> for Recipient {
     }
 }
 
+/// How long an account's address is reused before users is asked again:
+/// an order's confirmation and receipt come within milliseconds of each other.
+const RECIPIENT_TTL: Duration = Duration::from_secs(30);
+/// Addresses kept at most; past it the cache starts over.
+const RECIPIENTS_KEPT: usize = 10_000;
+
+type RecipientCache = Arc<Mutex<HashMap<String, (Instant, Option<Recipient>)>>>;
+
 /// Clients of users and of each producer's feed (connected lazily).
 #[derive(Clone, Debug)]
 pub struct Clients {
     users: UserServiceClient<MeshChannel>,
+    recipients: RecipientCache,
     /// Each producer's name and a channel to its feed (no call timeout: a
     /// subscription lasts).
     pub feeds: Vec<(&'static str, MeshChannel)>,
@@ -60,19 +75,37 @@ impl Clients {
         }
         Ok(Self {
             users: UserServiceClient::new(MeshChannel::with_service_tokens(users.clone(), tokens)),
+            recipients: RecipientCache::default(),
             feeds,
             dependencies: vec![Dependency::service("users", users)],
         })
     }
 
-    /// The account `user_id`, or `None` if there is none (any more).
+    /// The account `user_id`, or `None` if there is none (any more); asked
+    /// of users at most every [`RECIPIENT_TTL`].
     pub async fn recipient(&self, user_id: &str) -> Result<Option<Recipient>, Error> {
-        let request = GetUserRequest { user_id: user_id.to_owned() };
-        match self.users.clone().get_user(request).await {
-            Ok(response) => Ok(response.into_inner().user.map(Recipient::from)),
-            Err(status) if status.code() == Code::NotFound => Ok(None),
-            Err(status) => Err(Failure::downstream("users")(status).into()),
+        if let Some((at, known)) = self.cached().get(user_id).cloned()
+            && at.elapsed() < RECIPIENT_TTL
+        {
+            return Ok(known);
         }
+        let request = GetUserRequest { user_id: user_id.to_owned() };
+        let found = match self.users.clone().get_user(request).await {
+            Ok(response) => response.into_inner().user.map(Recipient::from),
+            Err(status) if status.code() == Code::NotFound => None,
+            Err(status) => return Err(Failure::downstream("users")(status).into()),
+        };
+        let mut cache = self.cached();
+        if cache.len() >= RECIPIENTS_KEPT {
+            cache.clear();
+        }
+        cache.insert(user_id.to_owned(), (Instant::now(), found.clone()));
+        Ok(found)
+    }
+
+    fn cached(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Option<Recipient>)>> {
+        // A poisoned cache is still a cache: its entries are whole.
+        self.recipients.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Every admin account.

@@ -120,27 +120,32 @@ pub async fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResu
         .await)
 }
 
-/// Takes mail `id` for one attempt, until `until`, if it is still due (no
-/// other sender took it): false if it was not.
-pub async fn claim(conn: &mut DbConn, id: &str, now: NaiveDateTime, until: NaiveDateTime) -> QueryResult<bool> {
-    let claimed = db_run!(conn, |c| diesel::update(
+/// Takes the mails `ids` that are still due (no other sender took them)
+/// for one attempt each, until `until`; returns those it took.
+pub async fn claim_all(
+    conn: &mut DbConn,
+    ids: &[&str],
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    db_run!(conn, |c| diesel::update(
         notifications::table
-            .find(id)
+            .filter(notifications::id.eq_any(ids))
             .filter(notifications::status.eq("pending"))
             .filter(notifications::next_attempt_at.le(now))
     )
     .set(notifications::next_attempt_at.eq(until))
-    .execute(c)
-    .await)?;
-    Ok(claimed == 1)
+    .returning(notifications::id)
+    .get_results(c)
+    .await)
 }
 
-/// Mail `id` was sent.
-pub async fn mark_sent(conn: &mut DbConn, id: &str, attempts: i32, now: NaiveDateTime) -> QueryResult<()> {
-    db_run!(conn, |c| diesel::update(notifications::table.find(id))
+/// The mails `ids` were sent, each by one more attempt.
+pub async fn mark_sent(conn: &mut DbConn, ids: &[&str], now: NaiveDateTime) -> QueryResult<()> {
+    db_run!(conn, |c| diesel::update(notifications::table.filter(notifications::id.eq_any(ids)))
         .set((
             notifications::status.eq("sent"),
-            notifications::attempts.eq(attempts),
+            notifications::attempts.eq(notifications::attempts + 1),
             notifications::sent_at.eq(now),
             notifications::last_error.eq(None::<String>),
         ))

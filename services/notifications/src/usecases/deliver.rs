@@ -25,7 +25,7 @@ pub async fn run(state: AppState, shutdown: Shutdown) {
     loop {
         loop {
             match deliver_due(&state).await {
-                Ok(sent) if sent as i64 == BATCH => continue,
+                Ok(due) if due as i64 == BATCH => continue,
                 Ok(_) => break,
                 Err(error) => {
                     tracing::warn!(%error, "delivery round failed");
@@ -41,23 +41,32 @@ pub async fn run(state: AppState, shutdown: Shutdown) {
     }
 }
 
-/// One round: every due mail this sender could claim is attempted once.
-/// Returns how many were attempted.
+/// One round: every due mail this sender could claim (one statement for
+/// the batch) is attempted once, and those sent are marked so together.
+/// Returns how many were due.
 pub async fn deliver_due(state: &AppState) -> Result<usize, Error> {
     let mut conn = state.db.conn().await?;
     let now = time::now();
     let due = store::due(&mut conn, now, BATCH).await?;
-    let claim_until = now + chrono::TimeDelta::from_std(state.delivery.claim).unwrap_or(chrono::TimeDelta::MAX);
-    let mut attempted = 0;
-    for mail in due {
-        if !store::claim(&mut conn, &mail.id, now, claim_until).await? {
-            continue;
-        }
-        let span = send_span(&mail);
-        attempt(state, &mut conn, mail).instrument(span).await?;
-        attempted += 1;
+    if due.is_empty() {
+        return Ok(0);
     }
-    Ok(attempted)
+    let claim_until = now + chrono::TimeDelta::from_std(state.delivery.claim).unwrap_or(chrono::TimeDelta::MAX);
+    let ids: Vec<&str> = due.iter().map(|mail| mail.id.as_str()).collect();
+    let claimed = store::claim_all(&mut conn, &ids, now, claim_until).await?;
+    let mut sent = Vec::new();
+    for mail in due.iter().filter(|mail| claimed.contains(&mail.id)) {
+        let span = send_span(mail);
+        if attempt(state, &mut conn, mail).instrument(span).await? {
+            sent.push(mail.id.as_str());
+        }
+    }
+    // A crash before this line sends these again: into the mail directory
+    // that rewrites the same files; over SMTP, with the same Message-IDs.
+    if !sent.is_empty() {
+        store::mark_sent(&mut conn, &sent, time::now()).await?;
+    }
+    Ok(due.len())
 }
 
 /// The span of sending `mail`: in the trace of the event that caused it.
@@ -72,19 +81,19 @@ fn send_span(mail: &NotificationRow) -> Span {
     span
 }
 
-async fn attempt(state: &AppState, conn: &mut DbConn, mail: NotificationRow) -> Result<(), Error> {
+/// Sends `mail` once; true if it went. A failure is recorded here: the
+/// retry's time, or the dead letter.
+async fn attempt(state: &AppState, conn: &mut DbConn, mail: &NotificationRow) -> Result<bool, Error> {
     let kind = Kind::parse(&mail.kind).map_or("unknown", Kind::as_str);
     let attempts = mail.attempts.saturating_add(1);
-    let sent = state.mailer.send(&mail).await;
-    let now = time::now();
-    let error = match sent {
+    let error = match state.mailer.send(mail).await {
         Ok(()) => {
-            store::mark_sent(conn, &mail.id, attempts, now).await?;
             state.metrics.sent.inc(kind);
-            return Ok(());
+            return Ok(true);
         }
         Err(error) => error,
     };
+    let now = time::now();
     state.metrics.failed.inc(kind);
     let message = error.to_string();
     let hopeless = matches!(error, SendError::Invalid(_));
@@ -92,11 +101,11 @@ async fn attempt(state: &AppState, conn: &mut DbConn, mail: NotificationRow) -> 
         tracing::error!(error = %message, attempts, "mail failed its last attempt; moved to the dead letters");
         conn.transaction(async |tx| store::dead_letter(tx, &mail.id, attempts, &message, now).await).await?;
         state.metrics.dead_lettered.inc(kind);
-        return Ok(());
+        return Ok(false);
     }
     let wait = Backoff::new(state.delivery.first_retry, MAX_RETRY_WAIT).after(attempts as u32);
     tracing::warn!(error = %message, attempts, wait_ms = wait.as_millis() as u64, "mail not sent; retrying later");
     let next = now + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX);
     store::retry_at(conn, &mail.id, attempts, &message, next).await?;
-    Ok(())
+    Ok(false)
 }
