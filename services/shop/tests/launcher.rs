@@ -41,6 +41,18 @@ struct Launcher {
     ports: launch::Ports,
 }
 
+/// A test that fails mid-way must not leave a mesh running (it would hold
+/// its ports and keep writing into a removed directory): the launcher is
+/// killed, and its children die with it.
+impl Drop for Launcher {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Launcher {
     fn start(data_dir: &Path, http: &Http) -> Self {
         Self::start_with(data_dir, http, &[])
@@ -161,7 +173,8 @@ fn a_connection_from_a_later_components_port_cannot_stop_the_launch() {
     let http = Http::new();
     let data = tempfile::tempdir().unwrap();
     let (mut command, ports) = launch::shop(data.path());
-    let mut child = command.env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let child = command.env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut launcher = Launcher { child, ports: ports.clone() };
     let users = std::net::SocketAddr::from(([127, 0, 0, 1], ports.users));
     let orders = std::net::SocketAddr::from(([127, 0, 0, 1], ports.orders));
     let edge = format!("{}/readyz", ports.edge);
@@ -172,7 +185,7 @@ fn a_connection_from_a_later_components_port_cannot_stop_the_launch() {
     // connections, which wait until the component serves.
     let ready = || http.send(http.client.get(&edge).timeout(Duration::from_millis(200)));
     while ready().is_none_or(|(status, _)| status != 200) {
-        let exited = child.try_wait().unwrap();
+        let exited = launcher.child.try_wait().unwrap();
         assert!(exited.is_none(), "the launch failed ({exited:?}) while a connection held orders' port");
         assert!(Instant::now() < deadline, "the mesh did not become ready");
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -189,7 +202,6 @@ fn a_connection_from_a_later_components_port_cannot_stop_the_launch() {
     }
     assert!(held.is_empty(), "no connection could take orders' port: {held:?}");
     assert!(refused > 0, "orders' port was bound throughout the launch");
-    let launcher = Launcher { child, ports };
     assert_eq!(launcher.children().len(), 7);
     assert!(launcher.stop().success());
 }
