@@ -3,7 +3,7 @@
 
 use std::{path::Path, time::Duration};
 
-use crate::eventually;
+use crate::{TestMesh, eventually};
 
 /// One mail as the directory holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,16 +44,24 @@ pub fn read_mails(dir: &Path) -> Vec<Mail> {
 }
 
 /// Waits up to `limit` for the mails in `dir` to satisfy `done`; returns
-/// them as they were last read.
+/// them as they are then.
 pub async fn wait_for_mails(dir: &Path, limit: Duration, done: impl Fn(&[Mail]) -> bool) -> Vec<Mail> {
-    let mut last = Vec::new();
     eventually(limit, || {
-        last = read_mails(dir);
-        let held = done(&last);
+        let held = done(&read_mails(dir));
         async move { held }
     })
     .await;
     read_mails(dir)
+}
+
+impl TestMesh {
+    /// Waits up to `limit` for the mails to `user_id` (their Message-IDs
+    /// name the account) to number at least `count`; returns them.
+    pub async fn mails_to(&self, user_id: &str, count: usize, limit: Duration) -> Vec<Mail> {
+        let theirs = |mails: &[Mail]| mails.iter().filter(|m| m.message_id.contains(user_id)).count();
+        let mails = wait_for_mails(self.mail_dir.path(), limit, |mails| theirs(mails) >= count).await;
+        mails.into_iter().filter(|m| m.message_id.contains(user_id)).collect()
+    }
 }
 
 fn parse(file: String, raw: String) -> Mail {

@@ -6,22 +6,14 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use integration_tests::{
-    Backend, GOOD_CARD, Mail, MeshOptions, TcpCut, TestMesh, bearer, nats_mesh_tests, nats_url, wait_for_mails,
-};
+use integration_tests::{Backend, GOOD_CARD, MeshOptions, TcpCut, TestMesh, bearer, nats_mesh_tests, nats_url};
 use shop_proto::notifications::v1::ListNotificationsRequest;
-
-async fn mails_to(mesh: &TestMesh, user_id: &str, count: usize, limit: Duration) -> Vec<Mail> {
-    let theirs = |mails: &[Mail]| mails.iter().filter(|m| m.message_id.contains(user_id)).count();
-    let mails = wait_for_mails(mesh.mail_dir.path(), limit, |mails| theirs(mails) >= count).await;
-    mails.into_iter().filter(|m| m.message_id.contains(user_id)).collect()
-}
 
 nats_mesh_tests! {
     async fn a_checkout_over_jetstream_mails_its_confirmation_and_receipt_once(mesh) {
         let (ada, _gpu) = mesh.shopper_with_cart("GPU-J", 2_000, 5, 1).await;
         let order = mesh.place_order(&ada, "over-nats", GOOD_CARD).await.unwrap();
-        let mails = mails_to(&mesh, &ada.id, 3, Duration::from_secs(10)).await;
+        let mails = mesh.mails_to(&ada.id, 3, Duration::from_secs(10)).await;
         let mut subjects: Vec<_> = mails.iter().map(|m| m.subject.clone()).collect();
         subjects.sort();
         assert_eq!(subjects, [
@@ -44,7 +36,7 @@ async fn nats_unreachable_for_ten_seconds_loses_nothing(backend: Backend) {
     let proxy = TcpCut::start(nats).await;
     let mesh = TestMesh::start_with(backend, MeshOptions::over_nats(format!("nats://{}", proxy.addr()))).await;
     let (ada, gpu) = mesh.shopper_with_cart("GPU-OUT", 1_000, 50, 1).await;
-    mails_to(&mesh, &ada.id, 1, Duration::from_secs(10)).await;
+    mesh.mails_to(&ada.id, 1, Duration::from_secs(10)).await;
 
     proxy.cut();
     let mut orders = Vec::new();
@@ -59,11 +51,11 @@ async fn nats_unreachable_for_ten_seconds_loses_nothing(backend: Backend) {
     let backlog = mesh.orders_state().await.outbox.backlog().await.unwrap();
     assert!(backlog >= 10, "each order's events wait in its outbox: {backlog}");
     tokio::time::sleep(Duration::from_secs(10)).await;
-    let during = mails_to(&mesh, &ada.id, 1, Duration::ZERO).await;
+    let during = mesh.mails_to(&ada.id, 1, Duration::ZERO).await;
     assert_eq!(during.len(), 1, "nothing but the welcome got through: {during:?}");
 
     proxy.restore();
-    let mails = mails_to(&mesh, &ada.id, 11, Duration::from_secs(60)).await;
+    let mails = mesh.mails_to(&ada.id, 11, Duration::from_secs(60)).await;
     assert_eq!(mails.len(), 11, "a welcome, then a confirmation and a receipt per order, each once");
     for order in &orders {
         assert_eq!(mails.iter().filter(|m| m.subject.ends_with(&order.id)).count(), 2, "{}", order.id);

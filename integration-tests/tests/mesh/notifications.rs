@@ -20,9 +20,7 @@ const MAIL: Duration = Duration::from_secs(10);
 
 /// Waits for the mails to `user_id` to number at least `count`; returns them.
 async fn mails_to(mesh: &TestMesh, user_id: &str, count: usize) -> Vec<Mail> {
-    let theirs = |mails: &[Mail]| mails.iter().filter(|m| m.message_id.contains(user_id)).count();
-    let mails = wait_for_mails(mesh.mail_dir.path(), MAIL, |mails| theirs(mails) >= count).await;
-    mails.into_iter().filter(|m| m.message_id.contains(user_id)).collect()
+    mesh.mails_to(user_id, count, MAIL).await
 }
 
 fn subjects(mails: &[Mail]) -> Vec<&str> {

@@ -25,17 +25,14 @@ use std::{sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use shop_proto::notifications::v1::notification_service_server::NotificationServiceServer;
-use shop_runtime::{inbox, nats::EventStreams, service::prelude::*};
+use shop_runtime::service::prelude::*;
 
-use crate::{clients::Clients, mailer::Mailer, metrics::NotificationMetrics, templates::Templates};
+use crate::{clients::Clients, mailer::Mailer, metrics::NotificationMetrics, templates::Templates, usecases::consume};
 
 pub use api::NotificationsApi;
 pub use config::Config;
 pub use error::Error;
 pub use state::{AppState, Delivery};
-
-/// The durable consumer's name on each producer's JetStream stream.
-const CONSUMER: &str = "notifications";
 
 impl Service for AppState {
     type Config = Config;
@@ -67,19 +64,11 @@ impl Service for AppState {
             .database(self.db.clone())
             .depends_on(self.clients.dependencies.clone());
         self.metrics.register(&server.metrics());
-        for (producer, channel) in self.clients.feeds.clone() {
-            let handler = self.clone();
-            let nats = self.nats.clone();
-            server = match nats.nats_url.clone() {
-                None => server.worker("event feed", move |stop| inbox::follow_feed(producer, channel, handler, stop)),
-                Some(url) => server.worker("event stream", move |stop| async move {
-                    match EventStreams::connect(&url, &nats, "notifications").await {
-                        Ok(streams) => inbox::follow_stream(producer, streams, CONSUMER, handler, stop).await,
-                        Err(error) => tracing::error!(%error, "cannot use NATS"),
-                    }
-                }),
-            };
-        }
+        let consumer = self.clone();
+        server = match self.nats.nats_url.clone() {
+            None => server.worker("event feeds", move |stop| consume::from_feeds(consumer, stop)),
+            Some(url) => server.worker("event streams", move |stop| consume::from_streams(consumer, url, stop)),
+        };
         let sender = self.clone();
         server
             .worker("mail delivery", move |stop| usecases::deliver::run(sender, stop))

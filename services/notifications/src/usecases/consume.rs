@@ -2,16 +2,17 @@
 //! one transaction with the event's id (and, for a feed, its position). A
 //! repeated event id records nothing: each event's mails exist once.
 
-use http::HeaderMap;
+use futures::future::join_all;
 use serde_json::Value;
 use shop_proto::events::v1::Event;
 use shop_runtime::{
-    inbox::{Checkpoint, Delivery, Handler},
-    telemetry::{extract_context, inject_context},
+    Shutdown,
+    inbox::{self, Checkpoint, Delivery, Handler},
+    nats::EventStreams,
+    telemetry::{continue_trace, trace_headers_of},
     time,
 };
 use tracing::{Instrument, Span};
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::{
     AppState,
@@ -22,6 +23,31 @@ use crate::{
     store::NotificationRow,
     usecases::preferences,
 };
+
+/// The durable consumer's name on each producer's JetStream stream.
+const CONSUMER: &str = "notifications";
+
+/// Follows every producer's feed until `stop`.
+pub async fn from_feeds(state: AppState, stop: Shutdown) {
+    let feeds = state.clients.feeds.clone();
+    let following =
+        feeds.into_iter().map(|(producer, channel)| inbox::follow_feed(producer, channel, state.clone(), stop.clone()));
+    join_all(following).await;
+}
+
+/// Follows every producer's JetStream stream, over one connection to
+/// `url`, until `stop`.
+pub async fn from_streams(state: AppState, url: String, stop: Shutdown) {
+    let streams = match EventStreams::connect(&url, &state.nats, "notifications").await {
+        Ok(streams) => streams,
+        Err(error) => return tracing::error!(%error, "cannot use NATS"),
+    };
+    let following =
+        state.clients.feeds.iter().map(|(producer, _)| {
+            inbox::follow_stream(producer, streams.clone(), CONSUMER, state.clone(), stop.clone())
+        });
+    join_all(following).await;
+}
 
 impl Handler for AppState {
     type Error = Error;
@@ -47,15 +73,8 @@ fn consume_span(delivery: &Delivery) -> Span {
         event_id = %event.id,
         aggregate_id = %event.aggregate_id,
     );
-    if let Some(trace) = event.trace_context.as_ref().filter(|t| !t.traceparent.is_empty()) {
-        let mut headers = HeaderMap::new();
-        if let Ok(value) = trace.traceparent.parse() {
-            headers.insert("traceparent", value);
-        }
-        if let Ok(value) = trace.tracestate.parse() {
-            headers.insert("tracestate", value);
-        }
-        let _ = span.set_parent(extract_context(&headers));
+    if let Some(trace) = &event.trace_context {
+        continue_trace(&span, &trace.traceparent, &trace.tracestate);
     }
     span
 }
@@ -110,10 +129,8 @@ async fn mails_for(state: &AppState, event: &Event) -> Result<Vec<NotificationRo
             }
         }
     };
-    let mut headers = HeaderMap::new();
-    inject_context(&Span::current(), &mut headers);
-    let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    recipients.iter().map(|recipient| mail(state, event, &plan, recipient, traceparent)).collect()
+    let (traceparent, _) = trace_headers_of(&Span::current());
+    recipients.iter().map(|recipient| mail(state, event, &plan, recipient, &traceparent)).collect()
 }
 
 fn mail(

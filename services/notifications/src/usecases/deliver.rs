@@ -5,10 +5,8 @@
 
 use std::time::Duration;
 
-use http::HeaderMap;
-use shop_runtime::{Shutdown, db::DbConn, inbox::Backoff, telemetry::extract_context, time};
+use shop_runtime::{Shutdown, db::DbConn, inbox::Backoff, telemetry::continue_trace, time};
 use tracing::{Instrument, Span};
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::{AppState, domain::Kind, error::Error, mailer::SendError, store, store::NotificationRow};
 
@@ -73,11 +71,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, Error> {
 fn send_span(mail: &NotificationRow) -> Span {
     let span =
         tracing::info_span!("send mail", kind = %mail.kind, notification_id = %mail.id, attempt = mail.attempts + 1);
-    if let Ok(value) = mail.traceparent.parse() {
-        let mut headers = HeaderMap::new();
-        headers.insert("traceparent", value);
-        let _ = span.set_parent(extract_context(&headers));
-    }
+    continue_trace(&span, &mail.traceparent, "");
     span
 }
 

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use async_nats::jetstream::context::PublishAckFuture;
 use futures::future::try_join_all;
-use prost::Message as _;
 use shop_proto::events::v1::Event;
 use tokio::sync::OnceCell;
 
+use super::relay::Unplaced;
 use crate::{
     config::NatsConfig,
     nats::{EventStreams, NatsError},
@@ -30,26 +30,29 @@ impl Broker {
         Some(Self { url, config: config.clone(), streams: Arc::default(), streams_ready: Arc::default() })
     }
 
-    /// Publishes `events` (encoded, in outbox order) and waits until the
-    /// stream has stored each. A repeated event id is dropped by the stream.
-    pub(super) async fn publish(&self, events: &[Vec<u8>]) -> Result<(), NatsError> {
+    /// Publishes `batch` (in outbox order) and waits until the stream has
+    /// stored each event. A repeated event id is dropped by the stream.
+    pub(super) async fn publish(&self, batch: &[Unplaced]) -> Result<(), NatsError> {
         let streams =
             self.streams.get_or_try_init(|| EventStreams::connect(&self.url, &self.config, "outbox relay")).await?;
-        let decoded = events
+        let decoded = batch
             .iter()
-            .map(|payload| Event::decode(payload.as_slice()).map_err(NatsError::from_display))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|unplaced| {
+                let event = unplaced.event.as_ref();
+                event.ok_or_else(|| NatsError(format!("outbox event {} does not decode", unplaced.seq)))
+            })
+            .collect::<Result<Vec<&Event>, _>>()?;
         if let Some(first) = decoded.first() {
             self.streams_ready
                 .get_or_try_init(|| async { streams.ensure_stream(&first.producer).await.map(drop) })
                 .await?;
         }
         let mut acks: Vec<PublishAckFuture> = Vec::with_capacity(decoded.len());
-        for (event, payload) in decoded.iter().zip(events) {
+        for (event, unplaced) in decoded.iter().zip(batch) {
             let mut headers = async_nats::HeaderMap::new();
             headers.insert(async_nats::header::NATS_MESSAGE_ID, event.id.as_str());
             let subject = streams.subject(event);
-            let ack = streams.context().publish_with_headers(subject, headers, payload.clone().into()).await;
+            let ack = streams.context().publish_with_headers(subject, headers, unplaced.payload.clone().into()).await;
             acks.push(ack.map_err(NatsError::from_display)?);
         }
         try_join_all(acks.into_iter().map(|ack| async move { ack.await.map_err(NatsError::from_display) })).await?;

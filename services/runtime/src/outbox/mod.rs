@@ -19,7 +19,7 @@ pub use feed::EventFeed;
 pub use relay::{Outbox, RelayError};
 pub use store::append;
 
-use crate::{db::Migrations, telemetry::inject_context, time};
+use crate::{db::Migrations, telemetry::trace_headers_of, time};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/outbox/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/outbox/postgres");
@@ -30,15 +30,13 @@ pub const MIGRATIONS: Migrations = Migrations { sqlite: || SQLITE_MIGRATIONS, po
 /// A new event about `aggregate_id`, said by `producer`, carrying the trace
 /// context of the span current now (the change that causes it).
 pub fn event(producer: &'static str, aggregate_id: &str, payload: Payload) -> Event {
-    let mut headers = http::HeaderMap::new();
-    inject_context(&Span::current(), &mut headers);
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let (traceparent, tracestate) = trace_headers_of(&Span::current());
     Event {
         id: uuid::Uuid::now_v7().to_string(),
         occurred_at: Some(time::to_proto(time::now())),
         aggregate_id: aggregate_id.to_owned(),
         producer: producer.to_owned(),
-        trace_context: Some(TraceContext { traceparent: header("traceparent"), tracestate: header("tracestate") }),
+        trace_context: Some(TraceContext { traceparent, tracestate }),
         payload: Some(payload),
     }
 }

@@ -7,7 +7,6 @@ use prost::Message as _;
 use shop_proto::events::v1::Event;
 use tokio::sync::watch;
 use tracing::Span;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use shop_proto::events::v1::event_feed_service_server::EventFeedServiceServer;
 
@@ -17,7 +16,7 @@ use crate::{
     db::{Db, DbError},
     grpc::GrpcServer,
     nats::NatsError,
-    telemetry::extract_context,
+    telemetry::continue_trace,
     time,
 };
 
@@ -43,17 +42,22 @@ const BATCH: i64 = 256;
 /// How often events past the retention period are forgotten.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(600);
 
-/// The span of relaying one encoded event, a child of the change that wrote it.
-fn relay_span(payload: &[u8]) -> Span {
-    let Ok(event) = Event::decode(payload) else { return Span::none() };
+/// A committed event without a place in the feed, as a relay round read it.
+pub(super) struct Unplaced {
+    /// Its place in the outbox.
+    pub seq: i64,
+    /// The encoded event.
+    pub payload: Vec<u8>,
+    /// The event, when it decodes.
+    pub event: Option<Event>,
+}
+
+/// The span of relaying `event`, a child of the change that wrote it.
+fn relay_span(event: &Event) -> Span {
     let span =
         tracing::info_span!("outbox relay", otel.kind = "producer", event_id = %event.id, producer = %event.producer);
-    if let Some(trace) = event.trace_context.filter(|t| !t.traceparent.is_empty()) {
-        let mut headers = http::HeaderMap::new();
-        if let Ok(value) = trace.traceparent.parse() {
-            headers.insert("traceparent", value);
-        }
-        let _ = span.set_parent(extract_context(&headers));
+    if let Some(trace) = &event.trace_context {
+        continue_trace(&span, &trace.traceparent, &trace.tracestate);
     }
     span
 }
@@ -97,29 +101,32 @@ impl Outbox {
     /// positions; while it is unreachable the outbox grows. Returns how many.
     pub async fn relay_once(&self) -> Result<usize, RelayError> {
         let mut conn = self.db.conn().await?;
-        // Most rounds find nothing: a read says so without taking a writer's turn.
-        if store::unpublished(&mut conn, 1).await?.is_empty() {
+        // Most rounds find nothing: this read says so without taking a writer's turn.
+        let batch: Vec<Unplaced> = store::unpublished_events(&mut conn, BATCH)
+            .await?
+            .into_iter()
+            .map(|(seq, payload)| Unplaced { seq, event: Event::decode(payload.as_slice()).ok(), payload })
+            .collect();
+        if batch.is_empty() {
             return Ok(0);
         }
-        let (read, payloads): (Vec<i64>, Vec<Vec<u8>>) =
-            store::unpublished_events(&mut conn, BATCH).await?.into_iter().unzip();
         // One span per event, in the trace of the change that wrote it: the
         // trace of a checkout shows its events leaving.
-        let spans: Vec<Span> = payloads.iter().map(|payload| relay_span(payload)).collect();
+        let spans: Vec<Span> = batch.iter().filter_map(|unplaced| unplaced.event.as_ref()).map(relay_span).collect();
         // Published outside the transaction: a slow broker must not hold the
         // writers' lock. Published twice (another replica's relay raced this
         // one) is dropped by the stream, which knows the event ids.
         if let Some(broker) = &self.broker {
-            broker.publish(&payloads).await?;
+            broker.publish(&batch).await?;
         }
+        let read: Vec<i64> = batch.iter().map(|unplaced| unplaced.seq).collect();
         let (last, given) = conn
             .transaction(async |tx| {
                 store::take_relay_turn(tx).await?;
                 let mut last = store::last_position(tx).await?;
                 // Those read above (and published, with a broker) that no
                 // other replica's relay placed meanwhile.
-                let mut unpublished = store::unpublished(tx, BATCH).await?;
-                unpublished.retain(|seq| read.contains(seq));
+                let unpublished = store::still_unplaced(tx, &read).await?;
                 let now = time::now();
                 for seq in &unpublished {
                     last += 1;

@@ -49,13 +49,13 @@ pub(super) async fn last_position(conn: &mut DbConn) -> QueryResult<i64> {
     Ok(last.unwrap_or(0))
 }
 
-/// The committed events without a position, oldest first.
-pub(super) async fn unpublished(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<i64>> {
+/// Of the events `seqs`, those still without a position, oldest first.
+pub(super) async fn still_unplaced(conn: &mut DbConn, seqs: &[i64]) -> QueryResult<Vec<i64>> {
     db_run!(conn, |c| outbox::table
+        .filter(outbox::seq.eq_any(seqs))
         .filter(outbox::position.is_null())
         .order(outbox::seq.asc())
         .select(outbox::seq)
-        .limit(limit)
         .load(c)
         .await)
 }

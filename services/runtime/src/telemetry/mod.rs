@@ -8,7 +8,7 @@ mod propagation;
 
 pub use json_lines::JsonLines;
 
-pub use propagation::{extract_context, inject_context, trace_id_of};
+pub use propagation::{continue_trace, extract_context, inject_context, trace_headers_of, trace_id_of};
 
 /// `error: cause: cause ...`, as the exit report prints it.
 pub fn causes(error: &dyn std::error::Error) -> String {
