@@ -51,6 +51,12 @@ pub struct TelemetryConfig {
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log_filter: String,
 
+    /// Which spans reach traces, in `tracing_subscriber` targets syntax.
+    /// Database statements are DEBUG spans under `shop_runtime::db`
+    /// (`info,shop_runtime::db=debug` adds them); transactions are INFO.
+    #[arg(long, env = "TRACE_FILTER", default_value = "info")]
+    pub trace_filter: String,
+
     /// OTLP/gRPC collector endpoint, e.g. http://localhost:4317. Spans are
     /// exported only when it is set.
     #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
@@ -67,6 +73,7 @@ impl Default for TelemetryConfig {
             log_format: LogFormat::Text,
             log_color: LogColor::Auto,
             log_filter: "info".into(),
+            trace_filter: "info".into(),
             otlp_endpoint: None,
             environment: "development".into(),
         }

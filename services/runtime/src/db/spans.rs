@@ -1,5 +1,6 @@
-//! Spans for database work: one per transaction and one per statement,
-//! named `<operation> <table>` after OpenTelemetry's database conventions.
+//! Spans for database work: one per transaction (INFO) and one per statement
+//! (DEBUG, named `<operation> <table>` after OpenTelemetry's database
+//! conventions).
 //! Only the statement's kind and table are recorded, never its text with
 //! values or its parameters.
 //!
@@ -18,7 +19,7 @@ use std::{
 };
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
-use tracing::{Span, field::Empty};
+use tracing::{Level, Span, field::Empty, metadata::Kind};
 
 use super::Backend;
 
@@ -106,13 +107,19 @@ impl QuerySpans {
                 self.end_transaction("rollback");
             }
             InstrumentationEvent::StartQuery { query, .. } => {
+                // DEBUG: most traces want transactions, not every statement,
+                // and a statement nobody records costs nothing, not even
+                // printing it to name its span.
+                if !tracing::enabled!(kind: Kind::SPAN, Level::DEBUG) {
+                    return;
+                }
                 let sql = statement_head(query);
                 let Some((operation, table)) = summarize(&sql) else { return };
                 let name = match &table {
                     Some(table) => format!("{operation} {table}"),
                     None => operation.to_owned(),
                 };
-                self.statement = Some(tracing::info_span!(
+                self.statement = Some(tracing::debug_span!(
                     parent: self.current_parent(),
                     "db.statement",
                     otel.name = %name,

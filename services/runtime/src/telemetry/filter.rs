@@ -1,7 +1,9 @@
 //! Which spans and events each layer sees. `RUST_LOG` chooses log lines
 //! only: spans at INFO and above are always recorded, so traces are exported
-//! and log lines carry trace ids whatever the log level, and the DEBUG/TRACE
-//! spans of dependencies (h2, hyper) never reach a trace.
+//! and log lines carry trace ids whatever the log level. `TRACE_FILTER`
+//! chooses which spans reach traces: INFO and above by default, so the
+//! DEBUG/TRACE spans of dependencies (h2, hyper) and database statements stay
+//! out unless it names them.
 
 use tracing::{Level, Metadata, span, subscriber::Interest};
 use tracing_subscriber::{
@@ -10,9 +12,10 @@ use tracing_subscriber::{
     layer::{Context, Filter},
 };
 
-/// The filter of the trace exporter: INFO and above.
-pub fn traces() -> Targets {
-    Targets::new().with_default(Level::INFO)
+/// The filter of the trace exporter, from `TRACE_FILTER` (INFO and above by
+/// default; DEBUG spans such as database statements only where it says so).
+pub fn traces(directives: &str) -> Result<Targets, super::TelemetryError> {
+    directives.parse().map_err(|e| super::TelemetryError::Filter(format!("TRACE_FILTER: {e}")))
 }
 
 /// The filter of the log layer: INFO spans always (for their trace ids),

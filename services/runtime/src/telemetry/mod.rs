@@ -73,6 +73,7 @@ pub fn init(service: &'static str, config: &TelemetryConfig) -> Result<Telemetry
     global::set_tracer_provider(provider.clone());
 
     let filter = EnvFilter::try_new(&config.log_filter).map_err(|e| TelemetryError::Filter(e.to_string()))?;
+    let trace_filter = filter::traces(&config.trace_filter)?;
     let logs = match config.log_format {
         LogFormat::Text => {
             tracing_subscriber::fmt::layer().with_target(false).with_ansi(ansi(config.log_color)).boxed()
@@ -82,7 +83,7 @@ pub fn init(service: &'static str, config: &TelemetryConfig) -> Result<Telemetry
     let traces = tracing_opentelemetry::layer().with_tracer(provider.tracer(service));
     tracing_subscriber::registry()
         .with(logs.with_filter(filter::LogLines(filter)))
-        .with(traces.with_filter(filter::traces()))
+        .with(traces.with_filter(trace_filter))
         .try_init()
         .map_err(|e| TelemetryError::AlreadyInitialised(e.to_string()))?;
     Ok(TelemetryGuard { provider })

@@ -37,6 +37,8 @@ impl Mesh {
             .env("OTEL_BSP_SCHEDULE_DELAY", "100")
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "debug")
+            // Statement spans too, so the checks on them (nesting, no card data) cover them.
+            .env("TRACE_FILTER", "info,shop_runtime::db=debug")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()

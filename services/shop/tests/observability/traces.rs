@@ -166,6 +166,8 @@ fn every_hop(trace: &Trace) {
     for service in ["orders", "cart", "products", "payments"] {
         assert!(queries.iter().any(|q| q.service == service), "{service} has database spans");
     }
+    let reserve = |q: &&CollectedSpan| q.service == "products" && q.name == "UPDATE products";
+    assert!(queries.iter().any(reserve), "TRACE_FILTER adds statement spans:\n{}", trace.tree());
     // Outside RPCs, the notifications service queries while it handles an
     // event or sends a mail.
     let handling = |s: &CollectedSpan| s.name == "consume event" || s.name == "send mail";
