@@ -12,7 +12,7 @@ use super::{BenchArgs, postgres::BenchDatabases};
 /// A running mesh.
 pub(super) struct BenchMesh {
     launcher: Child,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
     postgres: Option<BenchDatabases>,
     /// The seeded admin's password, made up for this mesh.
     pub admin_password: String,
@@ -57,7 +57,7 @@ impl BenchMesh {
             .with_context(|| {
                 format!("starting {} (build it with cargo build --release --bins)", args.shop.display())
             })?;
-        let mesh = Self { launcher, _data: data, postgres, admin_password, traced: collector.is_some() };
+        let mesh = Self { launcher, data, postgres, admin_password, traced: collector.is_some() };
         wait_ready(&format!("http://127.0.0.1:{}", args.port)).await?;
         Ok(mesh)
     }
@@ -68,18 +68,21 @@ impl BenchMesh {
     }
 
     /// Stops the launcher (and so every component), then drops the
-    /// PostgreSQL databases it used.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
+    /// PostgreSQL databases it used. Returns its data directory, for the
+    /// caller to delete when nothing is measured any more: on ext4, creating
+    /// files right after many were deleted is slow, and the next mesh's mails
+    /// would pay for this one's.
+    pub async fn stop(mut self) -> anyhow::Result<tempfile::TempDir> {
         if let Some(pid) = self.launcher.id().and_then(|p| i32::try_from(p).ok()) {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
         }
         if tokio::time::timeout(Duration::from_secs(30), self.launcher.wait()).await.is_err() {
             let _ = self.launcher.kill().await;
         }
-        match self.postgres.take() {
-            Some(postgres) => postgres.drop_all().await,
-            None => Ok(()),
+        if let Some(postgres) = self.postgres.take() {
+            postgres.drop_all().await?;
         }
+        Ok(self.data)
     }
 }
 

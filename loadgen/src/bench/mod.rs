@@ -99,7 +99,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let plain = BenchMesh::start(&args, None).await?;
     let outcome = measure(&args, &plain, &PROFILE).await;
-    plain.stop().await?;
+    let _plain_data = plain.stop().await?;
     let plain = outcome?;
     print_report(&plain);
 
