@@ -82,14 +82,23 @@ fn consume_span(delivery: &Delivery) -> Span {
 async fn record(state: &AppState, delivery: Delivery) -> Result<(), Error> {
     let Delivery { producer, event, checkpoint } = delivery;
     let mut conn = state.db.conn().await?;
+    let now = time::now();
+    // An event that asks for no mail has nothing to record once: only a
+    // feed's position moves (a stream's message is acked by the caller).
+    let Some(plan) = domain::plan(&event) else {
+        if let Checkpoint::Position(position) = checkpoint {
+            store::set_position(&mut conn, producer, position, now).await?;
+        }
+        counted(state, producer, &event, now);
+        return Ok(());
+    };
     // The mails are made before the transaction (they need the users
     // service); a repeat is recognised first so that it costs no calls.
     let repeat = store::was_consumed(&mut conn, &event.id).await?;
     let mails = match repeat {
         true => Vec::new(),
-        false => mails_for(state, &event).await?,
+        false => mails_for(state, &event, &plan).await?,
     };
-    let now = time::now();
     let first = conn
         .transaction(async |tx| {
             let first = store::mark_consumed(tx, &event.id, producer, now).await?;
@@ -103,11 +112,7 @@ async fn record(state: &AppState, delivery: Delivery) -> Result<(), Error> {
         })
         .await?;
     if first {
-        state.metrics.consumed.inc(producer);
-        if let Some(at) = event.occurred_at.as_ref().and_then(time::from_proto) {
-            let lag = (now.and_utc() - at).num_milliseconds().max(0) as f64 / 1000.0;
-            state.metrics.set_lag(producer, lag);
-        }
+        counted(state, producer, &event, now);
         if !mails.is_empty() {
             state.recorded.notify_one();
         }
@@ -116,9 +121,17 @@ async fn record(state: &AppState, delivery: Delivery) -> Result<(), Error> {
     Ok(())
 }
 
+/// Counts `event` as consumed and records how long after it happened.
+fn counted(state: &AppState, producer: &'static str, event: &Event, now: chrono::NaiveDateTime) {
+    state.metrics.consumed.inc(producer);
+    if let Some(at) = event.occurred_at.as_ref().and_then(time::from_proto) {
+        let lag = (now.and_utc() - at).num_milliseconds().max(0) as f64 / 1000.0;
+        state.metrics.set_lag(producer, lag);
+    }
+}
+
 /// The mails `event` asks for, rendered, one per recipient.
-async fn mails_for(state: &AppState, event: &Event) -> Result<Vec<NotificationRow>, Error> {
-    let Some(plan) = domain::plan(event) else { return Ok(Vec::new()) };
+async fn mails_for(state: &AppState, event: &Event, plan: &Plan) -> Result<Vec<NotificationRow>, Error> {
     let recipients = match &plan.audience {
         Audience::Admins => state.clients.admins().await?,
         Audience::User(user_id) => {
@@ -130,7 +143,7 @@ async fn mails_for(state: &AppState, event: &Event) -> Result<Vec<NotificationRo
         }
     };
     let (traceparent, _) = trace_headers_of(&Span::current());
-    recipients.iter().map(|recipient| mail(state, event, &plan, recipient, &traceparent)).collect()
+    recipients.iter().map(|recipient| mail(state, event, plan, recipient, &traceparent)).collect()
 }
 
 fn mail(

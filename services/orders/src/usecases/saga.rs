@@ -67,7 +67,7 @@ impl Saga {
     pub async fn drive(&self, mut order: OrderRow, card: Option<&CheckedCard>) -> Result<OrderRow, Error> {
         // Stops with this driver, however it stops: a lease renewed by a
         // driver that is gone would keep recovery away from the order forever.
-        let heartbeat = AbortOnDropHandle::new(tokio::spawn(self.heartbeat(order.id.clone())));
+        let heartbeat = AbortOnDropHandle::new(tokio::spawn(self.heartbeat(order.id.clone(), order.lease_until)));
         let run = self.run(&mut order, card).await;
         drop(heartbeat);
         if let Err(error) = &run
@@ -312,13 +312,23 @@ impl Saga {
     /// Renews the lease every third of its period while this driver runs, so
     /// that only a driver that is gone (its process died) loses it. Stops once
     /// the lease is no longer this driver's.
-    fn heartbeat(&self, order_id: String) -> impl Future<Output = ()> + Send + 'static {
+    fn heartbeat(
+        &self,
+        order_id: String,
+        lease_until: Option<chrono::NaiveDateTime>,
+    ) -> impl Future<Output = ()> + Send + 'static {
         let (db, owner, lease) = (self.state.db.clone(), self.owner.clone(), self.state.saga.lease());
         let lease_delta = TimeDelta::from_std(lease).unwrap_or(TimeDelta::seconds(60));
+        // The first beat is a third of the way through the lease as written,
+        // however long ago that was (the order's insert may have waited on
+        // the database); each step's write renews it too, so a quick saga
+        // never beats.
+        let first_beat = lease_until
+            .map(|until| until - lease_delta * 2 / 3 - time::now())
+            .and_then(|wait| wait.to_std().ok())
+            .unwrap_or_default();
         async move {
-            // The first beat is at once: the lease was set before the order's
-            // insert, which may have waited on the database.
-            let mut beats = tokio::time::interval(lease / 3);
+            let mut beats = tokio::time::interval_at(tokio::time::Instant::now() + first_beat, lease / 3);
             loop {
                 beats.tick().await;
                 let now = time::now();
