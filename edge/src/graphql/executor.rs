@@ -1,5 +1,5 @@
 //! How a GraphQL request runs, over HTTP and over the websocket alike: its
-//! document parsed once, held to the shape limits, run in a span named
+//! document parsed once (or found among the recently parsed), held to the shape limits, run in a span named
 //! after its operation, its errors carrying the trace id.
 //!
 //! This wraps the schema instead of being schema extensions: with any
@@ -17,6 +17,7 @@ use tracing::{Instrument, Span};
 
 use super::{
     ShopSchema,
+    documents::ParsedDocuments,
     observe::{self, InSpan},
     shape::ShapeLimits,
 };
@@ -26,6 +27,7 @@ use super::{
 pub struct GraphqlExecutor {
     schema: ShopSchema,
     shape: ShapeLimits,
+    documents: Arc<ParsedDocuments>,
 }
 
 impl std::fmt::Debug for GraphqlExecutor {
@@ -37,13 +39,14 @@ impl std::fmt::Debug for GraphqlExecutor {
 impl GraphqlExecutor {
     /// Runs `schema` with `shape`'s limits.
     pub fn new(schema: ShopSchema, shape: ShapeLimits) -> Self {
-        Self { schema, shape }
+        Self { schema, shape, documents: Arc::default() }
     }
 
     /// The operation's type and name (an anonymous one by its first field),
     /// or the error refusing the document: it does not parse, or is too big.
     fn prepare(&self, request: &mut Request) -> Result<(&'static str, String), ServerError> {
         let requested = request.operation_name.clone();
+        self.documents.parse(request)?;
         let document = request.parsed_query()?;
         self.shape.check(document)?;
         // No such operation: the schema says so when it runs the request.

@@ -6,6 +6,7 @@
 mod batch;
 mod cart;
 mod catalog;
+mod documents;
 mod executor;
 mod loader;
 mod notifications;
