@@ -2,7 +2,7 @@
 
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run run-dev test test-postgres test-deploy chaos bench bench-postgres rest-contract ci fmt lint graphql-schema proto-lint build \
+.PHONY: run run-dev test test-postgres test-deploy chaos bench bench-postgres rest-contract bench-dist ci fmt lint graphql-schema proto-lint build \
 	image compose-up compose-config k8s-secrets k8s-render k8s-validate vendor-assets
 
 run:            ## start the whole mesh (release build)
@@ -23,6 +23,11 @@ chaos:          ## the fault matrix, a longer profile than CI's (5 rounds, 8 cus
 bench:          ## the standard load profile on a mesh of its own (release build, SQLite): one table, ratios, CPU per operation, RSS
 	cargo build --release --bins
 	target/release/shop-loadgen bench
+
+bench-dist:     ## the same with the binary the image ships (the `dist` profile: fat LTO, one codegen unit; a slower build)
+	cargo build --release --bin shop-loadgen
+	cargo build --profile dist --bin shop
+	target/release/shop-loadgen bench --shop target/dist/shop --out target/bench-dist
 
 bench-postgres: ## the same on PostgreSQL at $(PG_URL) (fresh databases, dropped afterwards)
 	cargo build --release --bins
