@@ -26,20 +26,18 @@ impl Default for ParsedDocuments {
 }
 
 impl ParsedDocuments {
-    /// Gives `request` its parsed document: the one remembered for its text,
-    /// or a new parse (remembered when it succeeds).
-    pub fn parse(&self, request: &mut Request) -> Result<(), ServerError> {
+    /// Gives `request` its parsed document, and returns it: the one
+    /// remembered for its text, or a new parse (remembered when it succeeds).
+    pub fn parse<'r>(&self, request: &'r mut Request) -> Result<&'r ExecutableDocument, ServerError> {
         let cacheable = request.query.len() <= MAX_CACHED_LEN;
         if cacheable && let Some(document) = self.lock().get(&request.query).cloned() {
             request.set_parsed_query(document);
-            return Ok(());
+        } else if cacheable {
+            let query = request.query.clone();
+            let document = request.parsed_query()?.clone();
+            self.lock().put(query, document);
         }
-        let document = request.parsed_query()?;
-        if cacheable {
-            let document = document.clone();
-            self.lock().put(request.query.clone(), document);
-        }
-        Ok(())
+        request.parsed_query()
     }
 
     fn lock(&self) -> MutexGuard<'_, LruCache<String, ExecutableDocument>> {

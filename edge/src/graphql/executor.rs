@@ -1,6 +1,7 @@
 //! How a GraphQL request runs, over HTTP and over the websocket alike: its
-//! document parsed once (or found among the recently parsed), held to the shape limits, run in a span named
-//! after its operation, its errors carrying the trace id.
+//! document parsed once (or found among the recently parsed), held to the
+//! shape limits, run in a span named after its operation, its errors
+//! carrying the trace id.
 //!
 //! This wraps the schema instead of being schema extensions: with any
 //! extension at all, async-graphql sends every field of every response
@@ -46,8 +47,7 @@ impl GraphqlExecutor {
     /// or the error refusing the document: it does not parse, or is too big.
     fn prepare(&self, request: &mut Request) -> Result<(&'static str, String), ServerError> {
         let requested = request.operation_name.clone();
-        self.documents.parse(request)?;
-        let document = request.parsed_query()?;
+        let document = self.documents.parse(request)?;
         self.shape.check(document)?;
         // No such operation: the schema says so when it runs the request.
         Ok(observe::named_operation(document, requested.as_deref()).unwrap_or(("operation", String::new())))

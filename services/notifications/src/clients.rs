@@ -2,10 +2,12 @@
 //! the addresses mails go to; and the producers' event feeds.
 
 use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
+    num::NonZeroUsize,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::{Duration, Instant},
 };
+
+use lru::LruCache;
 
 use shop_proto::users::v1::{GetUserRequest, ListUsersRequest, Role, User, user_service_client::UserServiceClient};
 use shop_runtime::{
@@ -37,16 +39,16 @@ impl From<User> for Recipient {
 /// How long an account's address is reused before users is asked again:
 /// an order's confirmation and receipt come within milliseconds of each other.
 const RECIPIENT_TTL: Duration = Duration::from_secs(30);
-/// Addresses kept at most; past it the cache starts over.
-const RECIPIENTS_KEPT: usize = 10_000;
+/// Addresses kept at most; past it the least recently used goes.
+const RECIPIENTS_KEPT: NonZeroUsize = NonZeroUsize::new(10_000).expect("not zero");
 
-type RecipientCache = Arc<Mutex<HashMap<String, (Instant, Option<Recipient>)>>>;
+type RecipientCache = LruCache<String, (Instant, Option<Recipient>)>;
 
 /// Clients of users and of each producer's feed (connected lazily).
 #[derive(Clone, Debug)]
 pub struct Clients {
     users: UserServiceClient<MeshChannel>,
-    recipients: RecipientCache,
+    recipients: Arc<Mutex<RecipientCache>>,
     /// Each producer's name and a channel to its feed (no call timeout: a
     /// subscription lasts).
     pub feeds: Vec<(&'static str, MeshChannel)>,
@@ -75,7 +77,7 @@ impl Clients {
         }
         Ok(Self {
             users: UserServiceClient::new(MeshChannel::with_service_tokens(users.clone(), tokens)),
-            recipients: RecipientCache::default(),
+            recipients: Arc::new(Mutex::new(LruCache::new(RECIPIENTS_KEPT))),
             feeds,
             dependencies: vec![Dependency::service("users", users)],
         })
@@ -95,17 +97,13 @@ impl Clients {
             Err(status) if status.code() == Code::NotFound => None,
             Err(status) => return Err(Failure::downstream("users")(status).into()),
         };
-        let mut cache = self.cached();
-        if cache.len() >= RECIPIENTS_KEPT {
-            cache.clear();
-        }
-        cache.insert(user_id.to_owned(), (Instant::now(), found.clone()));
+        self.cached().put(user_id.to_owned(), (Instant::now(), found.clone()));
         Ok(found)
     }
 
-    fn cached(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Option<Recipient>)>> {
+    fn cached(&self) -> MutexGuard<'_, RecipientCache> {
         // A poisoned cache is still a cache: its entries are whole.
-        self.recipients.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.recipients.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Every admin account.

@@ -81,17 +81,17 @@ fn consume_span(delivery: &Delivery) -> Span {
 
 async fn record(state: &AppState, delivery: Delivery) -> Result<(), Error> {
     let Delivery { producer, event, checkpoint } = delivery;
-    let mut conn = state.db.conn().await?;
     let now = time::now();
     // An event that asks for no mail has nothing to record once: only a
     // feed's position moves (a stream's message is acked by the caller).
     let Some(plan) = domain::plan(&event) else {
         if let Checkpoint::Position(position) = checkpoint {
-            store::set_position(&mut conn, producer, position, now).await?;
+            store::set_position(&mut state.db.conn().await?, producer, position, now).await?;
         }
         counted(state, producer, &event, now);
         return Ok(());
     };
+    let mut conn = state.db.conn().await?;
     // The mails are made before the transaction (they need the users
     // service); a repeat is recognised first so that it costs no calls.
     let repeat = store::was_consumed(&mut conn, &event.id).await?;

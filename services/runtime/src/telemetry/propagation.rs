@@ -29,8 +29,8 @@ pub fn trace_headers_of(span: &tracing::Span) -> (String, String) {
 /// `tracestate` (see [`trace_headers_of`]); an empty or malformed one
 /// leaves it as it is.
 pub fn continue_trace(span: &tracing::Span, traceparent: &str, tracestate: &str) {
-    let mut headers = http::HeaderMap::new();
     let Ok(parent) = traceparent.parse() else { return };
+    let mut headers = http::HeaderMap::new();
     headers.insert("traceparent", parent);
     if let Ok(state) = tracestate.parse() {
         headers.insert("tracestate", state);
