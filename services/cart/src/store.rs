@@ -5,7 +5,10 @@
 use chrono::NaiveDateTime;
 use diesel::{OptionalExtension, prelude::*, result::QueryResult, upsert::excluded};
 use diesel_async::RunQueryDsl;
-use shop_runtime::{db::DbConn, db_run};
+use shop_runtime::{
+    db::{DbConn, ReuseStatement},
+    db_run,
+};
 
 use crate::schema::cart_lines;
 
@@ -60,6 +63,7 @@ pub async fn add_to_line(
         cart_lines::table.find((user_id, product_id)).filter((cart_lines::quantity + quantity).le(max))
     )
     .set((cart_lines::quantity.eq(cart_lines::quantity + quantity), cart_lines::updated_at.eq(now)))
+    .reuse_statement()
     .execute(c)
     .await)?;
     Ok(updated == 1)
@@ -71,6 +75,7 @@ pub async fn insert_line(conn: &mut DbConn, line: &CartLineRow) -> QueryResult<b
         .values(line)
         .on_conflict((cart_lines::user_id, cart_lines::product_id))
         .do_nothing()
+        .reuse_statement()
         .execute(c)
         .await)?;
     Ok(inserted == 1)
@@ -83,6 +88,7 @@ pub async fn set_line(conn: &mut DbConn, line: &CartLineRow) -> QueryResult<()> 
         .on_conflict((cart_lines::user_id, cart_lines::product_id))
         .do_update()
         .set((cart_lines::quantity.eq(excluded(cart_lines::quantity)), cart_lines::updated_at.eq(line.updated_at)))
+        .reuse_statement()
         .execute(c)
         .await)
     .map(drop)

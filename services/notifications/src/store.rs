@@ -3,7 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::{OptionalExtension, prelude::*, result::QueryResult};
 use diesel_async::RunQueryDsl;
-use shop_runtime::{db::DbConn, db_run};
+use shop_runtime::{
+    db::{DbConn, ReuseStatement},
+    db_run,
+};
 
 use crate::schema::{consumed_events, consumer_positions, dead_letters, notifications, preferences};
 
@@ -69,6 +72,7 @@ pub async fn set_position(conn: &mut DbConn, producer: &str, position: i64, now:
         .on_conflict(consumer_positions::producer)
         .do_update()
         .set((consumer_positions::position.eq(position), consumer_positions::updated_at.eq(now)))
+        .reuse_statement()
         .execute(c)
         .await)
     .map(drop)
@@ -162,6 +166,7 @@ pub async fn retry_at(conn: &mut DbConn, id: &str, attempts: i32, error: &str, n
             notifications::last_error.eq(error),
             notifications::next_attempt_at.eq(next),
         ))
+        .reuse_statement()
         .execute(c)
         .await)
     .map(drop)
@@ -181,6 +186,7 @@ pub async fn dead_letter(
             notifications::attempts.eq(attempts),
             notifications::last_error.eq(error),
         ))
+        .reuse_statement()
         .execute(c)
         .await)?;
     let row = (
@@ -227,6 +233,7 @@ pub async fn set_preferences(conn: &mut DbConn, user_id: &str, shipping: bool, n
         .on_conflict(preferences::user_id)
         .do_update()
         .set((preferences::shipping_updates.eq(shipping), preferences::updated_at.eq(now)))
+        .reuse_statement()
         .execute(c)
         .await)
     .map(drop)

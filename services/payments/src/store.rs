@@ -3,7 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::{OptionalExtension, prelude::*, result::QueryResult};
 use diesel_async::RunQueryDsl;
-use shop_runtime::{db::DbConn, db_run};
+use shop_runtime::{
+    db::{DbConn, ReuseStatement},
+    db_run,
+};
 
 use crate::schema::payments;
 
@@ -91,6 +94,7 @@ pub async fn claim(conn: &mut DbConn, id: &str, now: NaiveDateTime, until: Naive
         payments::updated_at.eq(now),
     ))
     .returning(payments::attempts)
+    .reuse_statement()
     .get_result(c)
     .await
     .optional())
@@ -113,6 +117,7 @@ pub async fn settle(
             payments::claimed_until.eq(None::<NaiveDateTime>),
             payments::updated_at.eq(now),
         ))
+        .reuse_statement()
         .execute(c)
         .await)?;
     Ok(updated == 1)
@@ -122,6 +127,7 @@ pub async fn settle(
 pub async fn unclaim(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()> {
     db_run!(conn, |c| diesel::update(payments::table.find(id))
         .set((payments::claimed_until.eq(None::<NaiveDateTime>), payments::updated_at.eq(now)))
+        .reuse_statement()
         .execute(c)
         .await)
     .map(drop)
@@ -137,6 +143,7 @@ pub async fn void(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResul
             .filter(payments::claimed_until.is_null().or(payments::claimed_until.lt(now)))
     )
     .set((payments::status.eq("voided"), payments::updated_at.eq(now)))
+    .reuse_statement()
     .execute(c)
     .await)?;
     Ok(updated == 1)
@@ -146,6 +153,7 @@ pub async fn void(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResul
 pub async fn refund(conn: &mut DbConn, id: &str, reason: &str, now: NaiveDateTime) -> QueryResult<bool> {
     let updated = db_run!(conn, |c| diesel::update(payments::table.find(id).filter(payments::status.eq("succeeded")))
         .set((payments::status.eq("refunded"), payments::refund_reason.eq(Some(reason)), payments::updated_at.eq(now)))
+        .reuse_statement()
         .execute(c)
         .await)?;
     Ok(updated == 1)

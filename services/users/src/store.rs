@@ -4,7 +4,10 @@
 use chrono::NaiveDateTime;
 use diesel::{OptionalExtension, prelude::*, result::QueryResult};
 use diesel_async::RunQueryDsl;
-use shop_runtime::{db::DbConn, db_run};
+use shop_runtime::{
+    db::{DbConn, ReuseStatement},
+    db_run,
+};
 
 use crate::schema::{refresh_tokens, users};
 
@@ -95,6 +98,7 @@ pub async fn list_users(
 pub async fn set_role(conn: &mut DbConn, id: &str, role: &str, now: NaiveDateTime) -> QueryResult<()> {
     db_run!(conn, |c| diesel::update(users::table.find(id))
         .set((users::role.eq(role), users::updated_at.eq(now)))
+        .reuse_statement()
         .execute(c)
         .await)
     .map(drop)
@@ -125,6 +129,7 @@ pub async fn spend_refresh_token(conn: &mut DbConn, id: &str, now: NaiveDateTime
             .filter(refresh_tokens::revoked_at.is_null())
     )
     .set(refresh_tokens::rotated_at.eq(now))
+    .reuse_statement()
     .execute(c)
     .await)?;
     Ok(updated == 1)
@@ -138,6 +143,7 @@ pub async fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTim
             .filter(refresh_tokens::revoked_at.is_null())
     )
     .set(refresh_tokens::revoked_at.eq(now))
+    .reuse_statement()
     .execute(c)
     .await)
 }

@@ -3,7 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::{OptionalExtension, prelude::*, result::QueryResult};
 use diesel_async::RunQueryDsl;
-use shop_runtime::{db::DbConn, db_run};
+use shop_runtime::{
+    db::{DbConn, ReuseStatement, SHORT_IN_LIST},
+    db_run,
+};
 
 use crate::schema::order_events;
 
@@ -37,6 +40,7 @@ pub async fn events_of(conn: &mut DbConn, order_ids: &[String]) -> QueryResult<V
         .filter(order_events::order_id.eq_any(order_ids))
         .order(order_events::id.asc())
         .select(EventRow::as_select())
+        .reuse_statement_if(order_ids.len() <= SHORT_IN_LIST)
         .load(c)
         .await)
 }

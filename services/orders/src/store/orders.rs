@@ -3,7 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::{OptionalExtension, prelude::*, result::QueryResult};
 use diesel_async::RunQueryDsl;
-use shop_runtime::{db::DbConn, db_run};
+use shop_runtime::{
+    db::{DbConn, ReuseStatement, SHORT_IN_LIST},
+    db_run,
+};
 
 use crate::schema::{order_addresses, order_lines, orders};
 
@@ -180,6 +183,7 @@ pub async fn addresses_of(conn: &mut DbConn, order_ids: &[String]) -> QueryResul
     db_run!(conn, |c| order_addresses::table
         .filter(order_addresses::order_id.eq_any(order_ids))
         .select(AddressRow::as_select())
+        .reuse_statement_if(order_ids.len() <= SHORT_IN_LIST)
         .load(c)
         .await)
 }
@@ -190,6 +194,7 @@ pub async fn lines_of(conn: &mut DbConn, order_ids: &[String]) -> QueryResult<Ve
         .filter(order_lines::order_id.eq_any(order_ids))
         .order((order_lines::order_id.asc(), order_lines::product_id.asc()))
         .select(LineRow::as_select())
+        .reuse_statement_if(order_ids.len() <= SHORT_IN_LIST)
         .load(c)
         .await)
 }
@@ -212,6 +217,7 @@ pub async fn claim(
         let query = if by_client { query.filter(orders::lease_owner.is_null().or(free)) } else { query.filter(free) };
         query
             .set((orders::lease_owner.eq(Some(owner)), orders::lease_until.eq(Some(until)), orders::updated_at.eq(now)))
+            .reuse_statement()
             .execute(c)
             .await
     })?;
@@ -239,6 +245,7 @@ pub async fn claim_for_cancel(
             orders::lease_until.eq(Some(until)),
             orders::updated_at.eq(now),
         ))
+        .reuse_statement()
         .execute(c)
         .await)?;
     Ok(updated == 1)
@@ -260,7 +267,7 @@ pub async fn update_fenced(
         if let Some(from) = from {
             query = query.filter(orders::status.eq(from));
         }
-        query.set(changes).execute(c).await
+        query.set(changes).reuse_statement().execute(c).await
     })?;
     Ok(updated == 1)
 }
@@ -272,6 +279,7 @@ pub async fn update_status(conn: &mut DbConn, id: &str, from: &str, to: &str, no
         orders::table.find(id).filter(orders::status.eq(from)).filter(orders::step.ne("cancelling"))
     )
     .set((orders::status.eq(to), orders::status_reason.eq(""), orders::updated_at.eq(now)))
+    .reuse_statement()
     .execute(c)
     .await)?;
     Ok(updated == 1)

@@ -3,7 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::{OptionalExtension, prelude::*, result::QueryResult};
 use diesel_async::RunQueryDsl;
-use shop_runtime::{db::DbConn, db_run};
+use shop_runtime::{
+    db::{DbConn, ReuseStatement, SHORT_IN_LIST},
+    db_run,
+};
 
 use crate::schema::products;
 
@@ -79,7 +82,12 @@ pub async fn find_product(conn: &mut DbConn, id: &str) -> QueryResult<Option<Pro
 
 /// The products among `ids` that exist, archived or not.
 pub async fn find_products(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<ProductRow>> {
-    db_run!(conn, |c| products::table.filter(products::id.eq_any(ids)).select(ProductRow::as_select()).load(c).await)
+    db_run!(conn, |c| products::table
+        .filter(products::id.eq_any(ids))
+        .select(ProductRow::as_select())
+        .reuse_statement_if(ids.len() <= SHORT_IN_LIST)
+        .load(c)
+        .await)
 }
 
 /// Applies `changes`; `None` if there is no such product.
@@ -87,6 +95,7 @@ pub async fn update_product(conn: &mut DbConn, id: &str, changes: &ProductChange
     db_run!(conn, |c| diesel::update(products::table.find(id))
         .set(changes)
         .returning(ProductRow::as_returning())
+        .reuse_statement()
         .get_result(c)
         .await
         .optional())
@@ -97,6 +106,7 @@ pub async fn archive_product(conn: &mut DbConn, id: &str, now: NaiveDateTime) ->
     db_run!(conn, |c| diesel::update(products::table.find(id))
         .set((products::archived.eq(true), products::updated_at.eq(now)))
         .returning(ProductRow::as_returning())
+        .reuse_statement()
         .get_result(c)
         .await
         .optional())

@@ -5,7 +5,10 @@
 use chrono::NaiveDateTime;
 use diesel::{OptionalExtension, prelude::*, result::QueryResult};
 use diesel_async::RunQueryDsl;
-use shop_runtime::{db::DbConn, db_run};
+use shop_runtime::{
+    db::{DbConn, ReuseStatement},
+    db_run,
+};
 
 use crate::schema::{products, reservation_items, reservations, stock_ledger};
 
@@ -65,6 +68,7 @@ pub async fn adjust_on_hand(conn: &mut DbConn, product_id: &str, delta: i32, now
         products::table.find(product_id).filter((products::stock_on_hand + delta).ge(products::stock_reserved))
     )
     .set((products::stock_on_hand.eq(products::stock_on_hand + delta), products::updated_at.eq(now)))
+    .reuse_statement()
     .execute(c)
     .await)?;
     Ok(updated == 1)
@@ -80,6 +84,7 @@ pub async fn hold(conn: &mut DbConn, product_id: &str, quantity: i32, now: Naive
             .filter((products::stock_on_hand - products::stock_reserved).ge(quantity))
     )
     .set((products::stock_reserved.eq(products::stock_reserved + quantity), products::updated_at.eq(now)))
+    .reuse_statement()
     .execute(c)
     .await)?;
     Ok(updated == 1)
@@ -89,6 +94,7 @@ pub async fn hold(conn: &mut DbConn, product_id: &str, quantity: i32, now: Naive
 pub async fn unhold(conn: &mut DbConn, product_id: &str, quantity: i32, now: NaiveDateTime) -> QueryResult<()> {
     db_run!(conn, |c| diesel::update(products::table.find(product_id))
         .set((products::stock_reserved.eq(products::stock_reserved - quantity), products::updated_at.eq(now)))
+        .reuse_statement()
         .execute(c)
         .await)
     .map(drop)
@@ -102,6 +108,7 @@ pub async fn sell(conn: &mut DbConn, product_id: &str, quantity: i32, now: Naive
             products::stock_reserved.eq(products::stock_reserved - quantity),
             products::updated_at.eq(now),
         ))
+        .reuse_statement()
         .execute(c)
         .await)
     .map(drop)
@@ -171,6 +178,7 @@ pub async fn set_reservation_status(
     let updated =
         db_run!(conn, |c| diesel::update(reservations::table.find(order_id).filter(reservations::status.eq(from)))
             .set((reservations::status.eq(to), reservations::updated_at.eq(now)))
+            .reuse_statement()
             .execute(c)
             .await)?;
     Ok(updated == 1)

@@ -15,6 +15,7 @@ mod inline;
 mod metrics;
 mod migrate;
 mod pool;
+mod reuse;
 mod spans;
 mod url;
 
@@ -27,6 +28,7 @@ pub use inline::Inline;
 pub use metrics::PoolGauges;
 pub use migrate::Migrations;
 pub use pool::{Backend, Db};
+pub use reuse::{ReuseStatement, Reused, SHORT_IN_LIST};
 pub use url::DatabaseUrl;
 
 /// Runs the same diesel body against whichever backend `conn` holds.

@@ -7,7 +7,10 @@ use prost::Message;
 use shop_proto::events::v1::Event;
 
 use super::schema::outbox;
-use crate::{db::DbConn, db_run, time};
+use crate::{
+    db::{DbConn, ReuseStatement},
+    db_run, time,
+};
 
 /// An arbitrary constant naming the relay's advisory lock on PostgreSQL.
 const RELAY_LOCK_ID: i64 = 0x5348_4f51; // "SHOQ": one past the migrations' lock
@@ -80,6 +83,7 @@ pub(super) async fn unpublished_events(conn: &mut DbConn, limit: i64) -> QueryRe
 pub(super) async fn publish(conn: &mut DbConn, seq: i64, position: i64, now: NaiveDateTime) -> QueryResult<()> {
     db_run!(conn, |c| diesel::update(outbox::table.find(seq))
         .set((outbox::position.eq(position), outbox::published_at.eq(now)))
+        .reuse_statement()
         .execute(c)
         .await)
     .map(drop)
