@@ -1,6 +1,6 @@
 //! One connection type for both backends, and transactions over it.
 
-use std::{future::Future, sync::Arc};
+use std::future::Future;
 
 use diesel::{SqliteConnection, connection::AnsiTransactionManager, result::Error as DieselError};
 use diesel_async::{
@@ -8,7 +8,12 @@ use diesel_async::{
     sync_connection_wrapper::SyncConnectionWrapper,
 };
 
-use super::{busy, inline::Inline, spans::SpansGuard};
+use super::{
+    busy,
+    inline::Inline,
+    spans::SpansGuard,
+    writer::{Writer, WriterTurn},
+};
 
 /// The async SQLite connection: diesel's sync connection, its statements run
 /// where they are awaited (see [`Inline`]).
@@ -16,11 +21,43 @@ pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, Inline>;
 /// The async PostgreSQL connection.
 pub type PgConn = AsyncPgConnection;
 
-/// One SQLite database's writers, in turn: SQLite takes one writer at a time,
-/// and waiting here is cheap where waiting on its lock would hold a thread.
-pub(crate) type Writers = Arc<tokio::sync::Mutex<()>>;
-/// One writer's turn, until dropped.
-type WritersTurn = tokio::sync::OwnedMutexGuard<()>;
+/// A SQLite connection handed out: one of the pool's, or the writer's for
+/// the length of a transaction (see [`super::writer`]). Derefs to the connection.
+pub enum SqliteHandle {
+    /// From the pool.
+    Pooled(Object<SqliteConn>),
+    /// The database's writer connection, for one transaction.
+    Writer(WriterTurn),
+}
+
+impl std::fmt::Debug for SqliteHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Pooled(_) => "SqliteHandle::Pooled",
+            Self::Writer(_) => "SqliteHandle::Writer",
+        })
+    }
+}
+
+impl std::ops::Deref for SqliteHandle {
+    type Target = SqliteConn;
+
+    fn deref(&self) -> &SqliteConn {
+        match self {
+            Self::Pooled(conn) => conn,
+            Self::Writer(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for SqliteHandle {
+    fn deref_mut(&mut self) -> &mut SqliteConn {
+        match self {
+            Self::Pooled(conn) => conn,
+            Self::Writer(conn) => conn,
+        }
+    }
+}
 
 /// A connection checked out of the pool, with the spans its statements are
 /// recorded under until it goes back; derefs to the connection.
@@ -29,8 +66,10 @@ pub struct Pooled<O> {
     // connection is back in the pool for someone else.
     _spans: SpansGuard,
     object: O,
-    /// SQLite's turn for writers; none on PostgreSQL, which locks rows.
-    writers: Option<Writers>,
+    /// Where this connection's transactions run: SQLite's writer, for a
+    /// connection from the pool; none on PostgreSQL, which locks rows, nor
+    /// on the writer's own connection.
+    writer: Option<Writer>,
 }
 
 impl<O> std::fmt::Debug for Pooled<O> {
@@ -40,8 +79,8 @@ impl<O> std::fmt::Debug for Pooled<O> {
 }
 
 impl<O> Pooled<O> {
-    pub(crate) fn new(object: O, spans: SpansGuard, writers: Option<Writers>) -> Self {
-        Self { _spans: spans, object, writers }
+    pub(crate) fn new(object: O, spans: SpansGuard, writer: Option<Writer>) -> Self {
+        Self { _spans: spans, object, writer }
     }
 }
 
@@ -67,7 +106,7 @@ impl<O: std::ops::DerefMut> std::ops::DerefMut for Pooled<O> {
 )]
 pub enum DbConn {
     /// SQLite.
-    Sqlite(Pooled<Object<SqliteConn>>),
+    Sqlite(Pooled<SqliteHandle>),
     /// PostgreSQL.
     Postgres(Pooled<Object<PgConn>>),
 }
@@ -103,13 +142,12 @@ type PgTm = <PgConn as AsyncConnection>::TransactionManager;
 
 impl DbConn {
     /// Runs `body` in a transaction: committed if it returns `Ok`, rolled back
-    /// if it returns `Err` or its future is dropped (the pool discards a
-    /// connection left inside a transaction). Nested calls use savepoints.
+    /// if it returns `Err` or its future is dropped. Nested calls use savepoints.
     ///
-    /// On SQLite the outermost transaction first waits its turn among this
-    /// database's writers, then is `BEGIN IMMEDIATE`: it takes the write lock
-    /// up front instead of failing with SQLITE_BUSY when a read would upgrade
-    /// to a write.
+    /// On SQLite the outermost transaction runs on the database's writer
+    /// connection, once it is its turn (see [`super::writer`]), and is `BEGIN
+    /// IMMEDIATE`: it takes the write lock up front instead of failing with
+    /// SQLITE_BUSY when a read would upgrade to a write.
     pub async fn transaction<R, E, F>(&mut self, body: F) -> Result<R, E>
     where
         F: for<'r> AsyncFnOnce(&'r mut DbConn) -> Result<R, E>
@@ -118,7 +156,30 @@ impl DbConn {
         E: From<DieselError> + Send,
         R: Send,
     {
-        let _turn = self.begin().await?;
+        let Some(writer) = self.writer_for_a_new_transaction()? else {
+            return self.run_transaction(body).await;
+        };
+        let mut turn = writer.take_turn().await?;
+        turn.run_transaction(body).await
+    }
+
+    /// SQLite's writer, when this is a pooled connection outside a transaction.
+    fn writer_for_a_new_transaction(&mut self) -> Result<Option<Writer>, DieselError> {
+        let Self::Sqlite(c) = self else { return Ok(None) };
+        let Some(writer) = c.writer.clone() else { return Ok(None) };
+        let depth = SqliteTm::transaction_manager_status_mut(&mut **c).transaction_depth()?;
+        Ok(depth.is_none().then_some(writer))
+    }
+
+    async fn run_transaction<R, E, F>(&mut self, body: F) -> Result<R, E>
+    where
+        F: for<'r> AsyncFnOnce(&'r mut DbConn) -> Result<R, E>
+            + for<'r> TransactionBody<'r, Result<R, E>, Fut: Send>
+            + Send,
+        E: From<DieselError> + Send,
+        R: Send,
+    {
+        self.begin().await?;
         match body(&mut *self).await {
             Ok(value) => {
                 self.commit().await?;
@@ -133,22 +194,15 @@ impl DbConn {
         }
     }
 
-    /// Begins a transaction, or a savepoint inside one. On SQLite the
-    /// outermost one first waits for its turn among the database's writers,
-    /// and holds it until the transaction ends: the guard returned.
-    async fn begin(&mut self) -> Result<Option<WritersTurn>, DieselError> {
+    /// Begins a transaction, or a savepoint inside one.
+    async fn begin(&mut self) -> Result<(), DieselError> {
         match self {
             Self::Sqlite(c) => {
-                let writers = c.writers.clone();
                 let c: &mut SqliteConn = c;
                 let depth = SqliteTm::transaction_manager_status_mut(c).transaction_depth()?;
                 if depth.is_some() {
-                    return SqliteTm::begin_transaction(c).await.map(|()| None);
+                    return SqliteTm::begin_transaction(c).await;
                 }
-                let turn = match writers {
-                    Some(writers) => Some(writers.lock_owned().await),
-                    None => None,
-                };
                 let mut backoff = busy::Backoff::default();
                 loop {
                     let begun = c
@@ -156,11 +210,11 @@ impl DbConn {
                         .await;
                     match backoff.pause_after(&begun) {
                         Some(pause) => busy::pause(pause).await,
-                        None => return begun.map(|()| turn),
+                        None => return begun,
                     }
                 }
             }
-            Self::Postgres(c) => PgTm::begin_transaction(&mut **c).await.map(|()| None),
+            Self::Postgres(c) => PgTm::begin_transaction(&mut **c).await,
         }
     }
 

@@ -18,11 +18,12 @@ mod pool;
 mod reuse;
 mod spans;
 mod url;
+mod writer;
 
 pub use busy::{BUSY_LIMIT, is_busy};
 #[doc(hidden)]
 pub use busy::{Backoff, pause};
-pub use conn::{DbConn, PgConn, Pooled, SqliteConn};
+pub use conn::{DbConn, PgConn, Pooled, SqliteConn, SqliteHandle};
 pub use error::{DbError, is_unique_violation};
 pub use inline::Inline;
 pub use metrics::PoolGauges;
@@ -30,6 +31,7 @@ pub use migrate::Migrations;
 pub use pool::{Backend, Db};
 pub use reuse::{ReuseStatement, Reused, SHORT_IN_LIST};
 pub use url::DatabaseUrl;
+pub use writer::{Writer, WriterTurn};
 
 /// Runs the same diesel body against whichever backend `conn` holds.
 ///

@@ -9,7 +9,10 @@ use futures::FutureExt;
 
 use tracing::Span;
 
-use super::{BUSY_LIMIT, DatabaseUrl, DbConn, DbError, PgConn, Pooled, SqliteConn, conn::Writers, spans::QuerySpans};
+use super::{
+    BUSY_LIMIT, DatabaseUrl, DbConn, DbError, PgConn, Pooled, SqliteConn, conn::SqliteHandle, spans::QuerySpans,
+    writer::Writer,
+};
 use crate::config::DatabaseConfig;
 
 /// Which database engine a pool talks to.
@@ -24,8 +27,8 @@ pub enum Backend {
 /// A cheap-to-clone connection pool.
 #[derive(Clone)]
 pub enum Db {
-    /// SQLite, and its writers' turn.
-    Sqlite(Pool<SqliteConn>, Writers),
+    /// SQLite: the pool, and the writer connection transactions run on.
+    Sqlite(Pool<SqliteConn>, Writer),
     /// PostgreSQL.
     Postgres(Pool<PgConn>),
 }
@@ -48,8 +51,10 @@ impl Db {
                 }
                 let mut setup = ManagerConfig::<SqliteConn>::default();
                 setup.custom_setup = Box::new(|path| open_sqlite(path.to_owned()).boxed());
-                let manager = AsyncDieselConnectionManager::new_with_config(path.to_string_lossy(), setup);
-                pool(manager, config).map(|pool| Db::Sqlite(pool, Writers::default()))
+                let path = path.to_string_lossy();
+                let writer = Writer::new(&path);
+                let manager = AsyncDieselConnectionManager::new_with_config(path, setup);
+                pool(manager, config).map(|pool| Db::Sqlite(pool, writer))
             }
             DatabaseUrl::Postgres(url) => {
                 pool(AsyncDieselConnectionManager::<PgConn>::new(url), config).map(Db::Postgres)
@@ -71,10 +76,10 @@ impl Db {
         let (spans, guard) = QuerySpans::under(Span::current(), self.backend()).attach();
         let unavailable = |e: deadpool::managed::PoolError<_>| DbError::Unavailable(e.to_string());
         Ok(match self {
-            Db::Sqlite(pool, writers) => {
+            Db::Sqlite(pool, writer) => {
                 let mut conn = pool.get().await.map_err(unavailable)?;
                 conn.set_instrumentation(spans);
-                DbConn::Sqlite(Pooled::new(conn, guard, Some(writers.clone())))
+                DbConn::Sqlite(Pooled::new(SqliteHandle::Pooled(conn), guard, Some(writer.clone())))
             }
             Db::Postgres(pool) => {
                 let mut conn = pool.get().await.map_err(unavailable)?;
@@ -115,7 +120,7 @@ where
         .map_err(|e| DbError::Pool(e.to_string()))
 }
 
-async fn open_sqlite(path: String) -> Result<SqliteConn, ConnectionError> {
+pub(super) async fn open_sqlite(path: String) -> Result<SqliteConn, ConnectionError> {
     let mut conn = SqliteConn::establish(&path).await?;
     // A busy timeout while switching to WAL, which takes a lock: without it
     // a connection opened while another one writes would fail at once. Then
