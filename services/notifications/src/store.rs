@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::{OptionalExtension, prelude::*, result::QueryResult};
 use diesel_async::RunQueryDsl;
 use shop_runtime::{
-    db::{DbConn, ReuseStatement},
+    db::{DbConn, ReuseStatement, SHORT_IN_LIST},
     db_run,
 };
 
@@ -140,6 +140,7 @@ pub async fn claim_all(
     )
     .set(notifications::next_attempt_at.eq(until))
     .returning(notifications::id)
+    .reuse_statement_if(ids.len() <= SHORT_IN_LIST)
     .get_results(c)
     .await)
 }
@@ -153,6 +154,7 @@ pub async fn mark_sent(conn: &mut DbConn, ids: &[&str], now: NaiveDateTime) -> Q
             notifications::sent_at.eq(now),
             notifications::last_error.eq(None::<String>),
         ))
+        .reuse_statement_if(ids.len() <= SHORT_IN_LIST)
         .execute(c)
         .await)
     .map(drop)

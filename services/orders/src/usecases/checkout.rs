@@ -61,7 +61,7 @@ pub async fn place(state: &AppState, user_id: &str, checkout: Checkout) -> Resul
     state.events.notify(&order.id);
     tracing::info!(order_id = %order.id, total_minor = order.total_minor, "order placed");
     let id = order.id.clone();
-    match saga.drive_detached(order, Some(checkout.card.clone())).await {
+    match saga.with_lines(lines).drive_detached(order, Some(checkout.card.clone())).await {
         // Another driver took over (this one stalled past its lease): wait for it.
         Err(Error::LeaseLost) => {
             let order = store::find(&mut state.db.conn().await?, &id).await?.ok_or(Error::NotFound)?;

@@ -34,12 +34,19 @@ pub struct Saga {
     state: AppState,
     /// The lease token this driver writes under.
     pub owner: String,
+    /// The order's lines, when the caller has them: a placement just wrote them.
+    lines: Option<Vec<LineRow>>,
 }
 
 impl Saga {
     /// A driver with a fresh lease token.
     pub fn new(state: &AppState) -> Self {
-        Self { state: state.clone(), owner: uuid::Uuid::now_v7().to_string() }
+        Self { state: state.clone(), owner: uuid::Uuid::now_v7().to_string(), lines: None }
+    }
+
+    /// This driver, told the order's lines so that it need not read them.
+    pub fn with_lines(self, lines: Vec<LineRow>) -> Self {
+        Self { lines: Some(lines), ..self }
     }
 
     /// Drives the order in a task of its own and waits for the outcome. The
@@ -117,7 +124,14 @@ impl Saga {
     }
 
     async fn reserve(&self, order: &mut OrderRow) -> Result<(), Error> {
-        let lines = store::lines_of(&mut self.state.db.conn().await?, std::slice::from_ref(&order.id)).await?;
+        let read;
+        let lines = match &self.lines {
+            Some(lines) => lines.as_slice(),
+            None => {
+                read = store::lines_of(&mut self.state.db.conn().await?, std::slice::from_ref(&order.id)).await?;
+                read.as_slice()
+            }
+        };
         let request = ReserveStockRequest {
             order_id: order.id.clone(),
             items: lines
@@ -136,7 +150,7 @@ impl Saga {
                 self.finish(order, OrderStatus::Cancelled, reason).await
             }
             Err(status) if status.code() == Code::FailedPrecondition => {
-                let reason = shortage_reason(&status, &lines);
+                let reason = shortage_reason(&status, lines);
                 self.finish(order, OrderStatus::Rejected, &reason).await
             }
             Err(status) => Err(Failure::downstream("products")(status).into()),

@@ -8,7 +8,7 @@ use shop_proto::events::v1::Event;
 
 use super::schema::outbox;
 use crate::{
-    db::{DbConn, ReuseStatement},
+    db::{DbConn, ReuseStatement, SHORT_IN_LIST},
     db_run, time,
 };
 
@@ -59,6 +59,7 @@ pub(super) async fn still_unplaced(conn: &mut DbConn, seqs: &[i64]) -> QueryResu
         .filter(outbox::position.is_null())
         .order(outbox::seq.asc())
         .select(outbox::seq)
+        .reuse_statement_if(seqs.len() <= SHORT_IN_LIST)
         .load(c)
         .await)
 }
