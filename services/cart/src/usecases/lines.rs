@@ -49,7 +49,8 @@ pub async fn add(state: &AppState, user_id: &str, product_id: &str, quantity: i3
     // inserted it in between, the second round updates it.
     for _ in 0..2 {
         let now = time::now();
-        if store::add_to_line(&mut conn, user_id, product_id, quantity, MAX_PER_LINE, now).await? {
+        let added = conn.write(async |w| store::add_to_line(w, user_id, product_id, quantity, MAX_PER_LINE, now).await);
+        if added.await? {
             return Ok(());
         }
         let line = CartLineRow {
@@ -59,7 +60,7 @@ pub async fn add(state: &AppState, user_id: &str, product_id: &str, quantity: i3
             added_at: now,
             updated_at: now,
         };
-        if store::insert_line(&mut conn, &line).await? {
+        if conn.write(async |w| store::insert_line(w, &line).await).await? {
             return Ok(());
         }
     }
@@ -85,19 +86,19 @@ pub async fn set(state: &AppState, user_id: &str, product_id: &str, quantity: i3
         added_at: now,
         updated_at: now,
     };
-    store::set_line(&mut state.db.conn().await?, &line).await?;
+    state.db.conn().await?.write(async |w| store::set_line(w, &line).await).await?;
     Ok(())
 }
 
 /// Removes a line.
 pub async fn remove(state: &AppState, user_id: &str, product_id: &str) -> Result<(), Error> {
-    store::delete_line(&mut state.db.conn().await?, user_id, product_id).await?;
+    state.db.conn().await?.write(async |w| store::delete_line(w, user_id, product_id).await).await?;
     Ok(())
 }
 
 /// Empties a cart.
 pub async fn clear(state: &AppState, user_id: &str) -> Result<(), Error> {
-    let removed = store::clear(&mut state.db.conn().await?, user_id).await?;
+    let removed = state.db.conn().await?.write(async |w| store::clear(w, user_id).await).await?;
     tracing::debug!(user_id, removed, "cart cleared");
     Ok(())
 }

@@ -86,7 +86,7 @@ async fn record(state: &AppState, delivery: Delivery) -> Result<(), Error> {
     // feed's position moves (a stream's message is acked by the caller).
     let Some(plan) = domain::plan(&event) else {
         if let Checkpoint::Position(position) = checkpoint {
-            store::set_position(&mut state.db.conn().await?, producer, position, now).await?;
+            state.db.conn().await?.write(async |w| store::set_position(w, producer, position, now).await).await?;
         }
         counted(state, producer, &event, now);
         return Ok(());

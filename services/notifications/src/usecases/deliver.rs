@@ -51,7 +51,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, Error> {
     }
     let claim_until = now + chrono::TimeDelta::from_std(state.delivery.claim).unwrap_or(chrono::TimeDelta::MAX);
     let ids: Vec<&str> = due.iter().map(|mail| mail.id.as_str()).collect();
-    let claimed = store::claim_all(&mut conn, &ids, now, claim_until).await?;
+    let claimed = conn.write(async |w| store::claim_all(w, &ids, now, claim_until).await).await?;
     let mut sent = Vec::new();
     for mail in due.iter().filter(|mail| claimed.contains(&mail.id)) {
         let span = send_span(mail);
@@ -62,7 +62,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, Error> {
     // A crash before this line sends these again: into the mail directory
     // that rewrites the same files; over SMTP, with the same Message-IDs.
     if !sent.is_empty() {
-        store::mark_sent(&mut conn, &sent, time::now()).await?;
+        conn.write(async |w| store::mark_sent(w, &sent, time::now()).await).await?;
     }
     Ok(due.len())
 }

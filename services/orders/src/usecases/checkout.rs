@@ -87,7 +87,8 @@ async fn join(state: &AppState, mut order: OrderRow, checkout: &Checkout) -> Res
         if order.lease_owner.is_none() || order.lease_until.is_none_or(|until| until < now) {
             let saga = Saga::new(state);
             let mut conn = state.db.conn().await?;
-            if store::claim(&mut conn, &order.id, &saga.owner, true, now, saga.lease_until()).await? {
+            let until = saga.lease_until();
+            if conn.write(async |w| store::claim(w, &order.id, &saga.owner, true, now, until).await).await? {
                 let claimed = store::find(&mut conn, &order.id).await?.ok_or(Error::NotFound)?;
                 drop(conn);
                 tracing::info!(order_id = %claimed.id, step = %claimed.step, "resuming checkout with the client's retry");

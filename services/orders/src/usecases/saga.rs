@@ -348,9 +348,10 @@ impl Saga {
                 let now = time::now();
                 let renew = OrderChanges { lease_until: Some(Some(now + lease_delta)), ..Default::default() };
                 let renewed = match db.conn().await {
-                    Ok(mut conn) => {
-                        store::update_fenced(&mut conn, &order_id, &owner, None, &renew).await.unwrap_or(true)
-                    }
+                    Ok(mut conn) => conn
+                        .write(async |w| store::update_fenced(w, &order_id, &owner, None, &renew).await)
+                        .await
+                        .unwrap_or(true),
                     Err(_) => true,
                 };
                 if !renewed {
@@ -369,9 +370,10 @@ impl Saga {
             ..Default::default()
         };
         let handed = match self.state.db.conn().await {
-            Ok(mut conn) => {
-                store::update_fenced(&mut conn, &order.id, &self.owner, None, &changes).await.map_err(Error::from)
-            }
+            Ok(mut conn) => conn
+                .write(async |w| store::update_fenced(w, &order.id, &self.owner, None, &changes).await)
+                .await
+                .map_err(Error::from),
             Err(error) => Err(error.into()),
         };
         match handed {

@@ -60,11 +60,12 @@ async fn charge_to_end(state: &AppState, charge: NewCharge, wait: Duration) -> R
             state.results.inc("succeeded");
         }
         Outcome::Declined(reason) => {
-            store::settle(&mut conn, &payment.id, "declined", Some((reason.as_str(), reason.message())), now).await?;
+            let why = Some((reason.as_str(), reason.message()));
+            conn.write(async |w| store::settle(w, &payment.id, "declined", why, now).await).await?;
             state.results.inc(reason.as_str());
         }
         Outcome::ProcessorError => {
-            store::unclaim(&mut conn, &payment.id, now).await?;
+            conn.write(async |w| store::unclaim(w, &payment.id, now).await).await?;
             state.results.inc("processor_error");
             tracing::warn!(payment_id = %payment.id, attempt, "card processor error");
             return Err(Error::ProcessorUnavailable);
@@ -124,7 +125,7 @@ async fn record_intent(
         updated_at: now,
     };
     let mut conn = state.db.conn().await?;
-    match store::insert(&mut conn, &row).await {
+    match conn.write(async |w| store::insert(w, &row).await).await {
         Ok(()) => Ok(row),
         Err(e) if is_unique_violation(&e) => {
             let existing = store::find_by_key(&mut conn, &charge.idempotency_key).await?.ok_or(Error::NotFound)?;
@@ -152,7 +153,8 @@ async fn claim_or_wait(state: &AppState, payment: &PaymentRow, wait: Duration) -
         let now = time::now();
         let mut conn = state.db.conn().await?;
         if current.claimed_until.is_none_or(|until| until < now)
-            && let Some(attempt) = store::claim(&mut conn, &payment.id, now, now + state.charge_claim).await?
+            && let Some(attempt) =
+                conn.write(async |w| store::claim(w, &payment.id, now, now + state.charge_claim).await).await?
         {
             return Ok(Some(attempt));
         }

@@ -163,6 +163,26 @@ impl DbConn {
         turn.run_transaction(body).await
     }
 
+    /// Runs `body`, a single-statement write outside a transaction, where
+    /// writes go: on SQLite on the database's writer connection, once it is
+    /// its turn, so that its page cache stays warm and the write does not
+    /// race the writer for SQLite's lock (see [`super::writer`]); on
+    /// PostgreSQL, and inside a transaction, on this connection.
+    pub async fn write<R, E, F>(&mut self, body: F) -> Result<R, E>
+    where
+        F: for<'r> AsyncFnOnce(&'r mut DbConn) -> Result<R, E>
+            + for<'r> TransactionBody<'r, Result<R, E>, Fut: Send>
+            + Send,
+        E: From<DieselError> + Send,
+        R: Send,
+    {
+        let Some(writer) = self.writer_for_a_new_transaction()? else {
+            return body(self).await;
+        };
+        let mut turn = writer.take_turn().await?;
+        body(&mut turn).await
+    }
+
     /// SQLite's writer, when this is a pooled connection outside a transaction.
     fn writer_for_a_new_transaction(&mut self) -> Result<Option<Writer>, DieselError> {
         let Self::Sqlite(c) = self else { return Ok(None) };

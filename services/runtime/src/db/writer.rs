@@ -8,9 +8,10 @@
 //! connection has committed since it last looked. Transactions spread over
 //! the pool found every page cold, each one read back from the OS (in the
 //! orders service under checkout load, 13% of its CPU fetched pages). The
-//! writer's cache stays warm, because no one else writes; the pool's
-//! connections serve reads, and the few single-statement writes outside a
-//! transaction.
+//! writer's cache stays warm as long as no one else writes, so the hot
+//! single-statement writes outside a transaction go through it too
+//! ([`DbConn::write`]); the pool's connections serve reads, and the rare
+//! writes that do not.
 
 use std::sync::Arc;
 
@@ -119,6 +120,20 @@ mod tests {
         let seen = second.transaction(async |tx| count(tx, "SELECT count(*) AS n FROM temp.seen").await).await;
         assert_eq!(seen.unwrap(), 0);
         assert!(count(&mut second, "SELECT count(*) AS n FROM temp.seen").await.is_err(), "reads use the pool");
+
+        // A single write outside a transaction goes to the writer too...
+        second
+            .write(async |w| db_run!(w, |c| c.batch_execute("INSERT INTO temp.seen VALUES (1)").await))
+            .await
+            .unwrap();
+        // ...and one inside a transaction stays on the transaction's connection.
+        let inside = first
+            .transaction(async |tx| {
+                tx.write(async |w| db_run!(w, |c| c.batch_execute("INSERT INTO temp.seen VALUES (2)").await)).await?;
+                count(tx, "SELECT count(*) AS n FROM temp.seen").await
+            })
+            .await;
+        assert_eq!(inside.unwrap(), 2);
     }
 
     #[tokio::test]
