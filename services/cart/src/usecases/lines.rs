@@ -39,8 +39,7 @@ pub async fn priced_cart(
 pub async fn add(state: &AppState, user_id: &str, product_id: &str, quantity: i32) -> Result<(), Error> {
     let quantity = domain::units_to_add(quantity)?;
     let product = state.products.sellable(product_id).await?;
-    let mut conn = state.db.conn().await?;
-    let existing = store::line(&mut conn, user_id, product_id).await?.map_or(0, |line| line.quantity);
+    let existing = store::line(&mut state.db.conn().await?, user_id, product_id).await?.map_or(0, |line| line.quantity);
     let total = domain::after_adding(existing, quantity)?;
     if total > product.available {
         return Err(Error::NotEnoughStock { product_id: product_id.to_owned(), available: product.available });
@@ -49,7 +48,8 @@ pub async fn add(state: &AppState, user_id: &str, product_id: &str, quantity: i3
     // inserted it in between, the second round updates it.
     for _ in 0..2 {
         let now = time::now();
-        let added = conn.write(async |w| store::add_to_line(w, user_id, product_id, quantity, MAX_PER_LINE, now).await);
+        let added =
+            state.db.write(async |w| store::add_to_line(w, user_id, product_id, quantity, MAX_PER_LINE, now).await);
         if added.await? {
             return Ok(());
         }
@@ -60,12 +60,12 @@ pub async fn add(state: &AppState, user_id: &str, product_id: &str, quantity: i3
             added_at: now,
             updated_at: now,
         };
-        if conn.write(async |w| store::insert_line(w, &line).await).await? {
+        if state.db.write(async |w| store::insert_line(w, &line).await).await? {
             return Ok(());
         }
     }
     // Both failed twice: the line exists and concurrent adds filled it up.
-    let existing = store::line(&mut conn, user_id, product_id).await?.map_or(0, |line| line.quantity);
+    let existing = store::line(&mut state.db.conn().await?, user_id, product_id).await?.map_or(0, |line| line.quantity);
     Err(domain::after_adding(existing, quantity).err().map_or(Error::Conflict, Error::from))
 }
 
@@ -86,19 +86,19 @@ pub async fn set(state: &AppState, user_id: &str, product_id: &str, quantity: i3
         added_at: now,
         updated_at: now,
     };
-    state.db.conn().await?.write(async |w| store::set_line(w, &line).await).await?;
+    state.db.write(async |w| store::set_line(w, &line).await).await?;
     Ok(())
 }
 
 /// Removes a line.
 pub async fn remove(state: &AppState, user_id: &str, product_id: &str) -> Result<(), Error> {
-    state.db.conn().await?.write(async |w| store::delete_line(w, user_id, product_id).await).await?;
+    state.db.write(async |w| store::delete_line(w, user_id, product_id).await).await?;
     Ok(())
 }
 
 /// Empties a cart.
 pub async fn clear(state: &AppState, user_id: &str) -> Result<(), Error> {
-    let removed = state.db.conn().await?.write(async |w| store::clear(w, user_id).await).await?;
+    let removed = state.db.write(async |w| store::clear(w, user_id).await).await?;
     tracing::debug!(user_id, removed, "cart cleared");
     Ok(())
 }

@@ -86,20 +86,20 @@ async fn record(state: &AppState, delivery: Delivery) -> Result<(), Error> {
     // feed's position moves (a stream's message is acked by the caller).
     let Some(plan) = domain::plan(&event) else {
         if let Checkpoint::Position(position) = checkpoint {
-            state.db.conn().await?.write(async |w| store::set_position(w, producer, position, now).await).await?;
+            state.db.write(async |w| store::set_position(w, producer, position, now).await).await?;
         }
         counted(state, producer, &event, now);
         return Ok(());
     };
-    let mut conn = state.db.conn().await?;
     // The mails are made before the transaction (they need the users
     // service); a repeat is recognised first so that it costs no calls.
-    let repeat = store::was_consumed(&mut conn, &event.id).await?;
+    let repeat = store::was_consumed(&mut state.db.conn().await?, &event.id).await?;
     let mails = match repeat {
         true => Vec::new(),
         false => mails_for(state, &event, &plan).await?,
     };
-    let first = conn
+    let first = state
+        .db
         .transaction(async |tx| {
             let first = store::mark_consumed(tx, &event.id, producer, now).await?;
             if first {

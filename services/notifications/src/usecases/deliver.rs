@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use shop_runtime::{Shutdown, db::DbConn, inbox::Backoff, telemetry::continue_trace, time};
+use shop_runtime::{Shutdown, inbox::Backoff, telemetry::continue_trace, time};
 use tracing::{Instrument, Span};
 
 use crate::{AppState, domain::Kind, error::Error, mailer::SendError, store, store::NotificationRow};
@@ -43,26 +43,25 @@ pub async fn run(state: AppState, shutdown: Shutdown) {
 /// the batch) is attempted once, and those sent are marked so together.
 /// Returns how many were due.
 pub async fn deliver_due(state: &AppState) -> Result<usize, Error> {
-    let mut conn = state.db.conn().await?;
     let now = time::now();
-    let due = store::due(&mut conn, now, BATCH).await?;
+    let due = store::due(&mut state.db.conn().await?, now, BATCH).await?;
     if due.is_empty() {
         return Ok(0);
     }
     let claim_until = now + chrono::TimeDelta::from_std(state.delivery.claim).unwrap_or(chrono::TimeDelta::MAX);
     let ids: Vec<&str> = due.iter().map(|mail| mail.id.as_str()).collect();
-    let claimed = conn.write(async |w| store::claim_all(w, &ids, now, claim_until).await).await?;
+    let claimed = state.db.write(async |w| store::claim_all(w, &ids, now, claim_until).await).await?;
     let mut sent = Vec::new();
     for mail in due.iter().filter(|mail| claimed.contains(&mail.id)) {
         let span = send_span(mail);
-        if attempt(state, &mut conn, mail).instrument(span).await? {
+        if attempt(state, mail).instrument(span).await? {
             sent.push(mail.id.as_str());
         }
     }
     // A crash before this line sends these again: into the mail directory
     // that rewrites the same files; over SMTP, with the same Message-IDs.
     if !sent.is_empty() {
-        conn.write(async |w| store::mark_sent(w, &sent, time::now()).await).await?;
+        state.db.write(async |w| store::mark_sent(w, &sent, time::now()).await).await?;
     }
     Ok(due.len())
 }
@@ -77,7 +76,7 @@ fn send_span(mail: &NotificationRow) -> Span {
 
 /// Sends `mail` once; true if it went. A failure is recorded here: the
 /// retry's time, or the dead letter.
-async fn attempt(state: &AppState, conn: &mut DbConn, mail: &NotificationRow) -> Result<bool, Error> {
+async fn attempt(state: &AppState, mail: &NotificationRow) -> Result<bool, Error> {
     let kind = Kind::parse(&mail.kind).map_or("unknown", Kind::as_str);
     let attempts = mail.attempts.saturating_add(1);
     let error = match state.mailer.send(mail).await {
@@ -93,13 +92,16 @@ async fn attempt(state: &AppState, conn: &mut DbConn, mail: &NotificationRow) ->
     let hopeless = matches!(error, SendError::Invalid(_));
     if hopeless || u32::try_from(attempts).unwrap_or(u32::MAX) >= state.delivery.max_attempts {
         tracing::error!(error = %message, attempts, "mail failed its last attempt; moved to the dead letters");
-        conn.transaction(async |tx| store::dead_letter(tx, &mail.id, attempts, &message, now).await).await?;
+        state
+            .db
+            .transaction(async |tx| Ok::<_, Error>(store::dead_letter(tx, &mail.id, attempts, &message, now).await?))
+            .await?;
         state.metrics.dead_lettered.inc(kind);
         return Ok(false);
     }
     let wait = Backoff::new(state.delivery.first_retry, MAX_RETRY_WAIT).after(attempts as u32);
     tracing::warn!(error = %message, attempts, wait_ms = wait.as_millis() as u64, "mail not sent; retrying later");
     let next = now + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX);
-    store::retry_at(conn, &mail.id, attempts, &message, next).await?;
+    state.db.write(async |w| store::retry_at(w, &mail.id, attempts, &message, next).await).await?;
     Ok(false)
 }

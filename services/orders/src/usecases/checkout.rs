@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use shop_proto::{cart::v1::GetCartRequest, products::v1::BatchGetProductsRequest};
-use shop_runtime::{db::is_unique_violation, failure::Failure, grpc::deadline, outbox, time};
+use shop_runtime::{db::DbError, failure::Failure, grpc::deadline, outbox, time};
 
 use crate::{
     AppState, changes, convert,
@@ -36,19 +36,20 @@ pub async fn place(state: &AppState, user_id: &str, checkout: Checkout) -> Resul
     let order = new_order(user_id, &checkout, &lines, currency, &saga)?;
     let lines: Vec<LineRow> = lines.into_iter().map(|line| LineRow { order_id: order.id.clone(), ..line }).collect();
     let address = address_row(&order.id, &checkout.address);
-    let mut conn = state.db.conn().await?;
-    let inserted = conn
+    let inserted = state
+        .db
         .transaction(async |tx| {
             store::insert_order(tx, &order, &address, &lines).await?;
             store::insert_event(tx, &new_event(&order.id, None, OrderStatus::Pending, "order placed")).await?;
             outbox::append(tx, &convert::placed(&order, &lines)).await?;
-            Ok::<_, diesel::result::Error>(())
+            Ok::<_, DbError>(())
         })
         .await;
     match inserted {
         Ok(()) => state.status_changes.inc(OrderStatus::Pending.as_str()),
         // A concurrent call with the same key won: join its order.
-        Err(e) if is_unique_violation(&e) => {
+        Err(e) if e.is_unique_violation() => {
+            let mut conn = state.db.conn().await?;
             let order =
                 store::find_by_key(&mut conn, user_id, &checkout.idempotency_key).await?.ok_or(Error::NotFound)?;
             // Never wait while holding a pooled connection.
@@ -57,7 +58,6 @@ pub async fn place(state: &AppState, user_id: &str, checkout: Checkout) -> Resul
         }
         Err(e) => return Err(e.into()),
     }
-    drop(conn);
     state.events.notify(&order.id);
     tracing::info!(order_id = %order.id, total_minor = order.total_minor, "order placed");
     let id = order.id.clone();

@@ -298,20 +298,20 @@ impl Saga {
         let now = time::now();
         let changes = OrderChanges { updated_at: Some(now), ..changes };
         let from = order.status.clone();
-        let mut conn = self.state.db.conn().await?;
-        conn.transaction(async |tx| {
-            let guard = event.map(|_| from.as_str());
-            if !store::update_fenced(tx, &order.id, &self.owner, guard, &changes).await? {
-                return Err(Error::LeaseLost);
-            }
-            if let Some((to, reason)) = event {
-                store::insert_event(tx, &new_event(&order.id, Some(&from), to, reason)).await?;
-                outbox::append(tx, &convert::status_changed(order, &from, to, reason)).await?;
-            }
-            Ok(())
-        })
-        .await?;
-        drop(conn);
+        self.state
+            .db
+            .transaction(async |tx| {
+                let guard = event.map(|_| from.as_str());
+                if !store::update_fenced(tx, &order.id, &self.owner, guard, &changes).await? {
+                    return Err(Error::LeaseLost);
+                }
+                if let Some((to, reason)) = event {
+                    store::insert_event(tx, &new_event(&order.id, Some(&from), to, reason)).await?;
+                    outbox::append(tx, &convert::status_changed(order, &from, to, reason)).await?;
+                }
+                Ok(())
+            })
+            .await?;
         if let Some((to, _)) = event {
             self.state.status_changes.inc(to.as_str());
         }
@@ -347,14 +347,8 @@ impl Saga {
                 beats.tick().await;
                 let now = time::now();
                 let renew = OrderChanges { lease_until: Some(Some(now + lease_delta)), ..Default::default() };
-                let renewed = match db.conn().await {
-                    Ok(mut conn) => conn
-                        .write(async |w| store::update_fenced(w, &order_id, &owner, None, &renew).await)
-                        .await
-                        .unwrap_or(true),
-                    Err(_) => true,
-                };
-                if !renewed {
+                let renewed = db.write(async |w| store::update_fenced(w, &order_id, &owner, None, &renew).await).await;
+                if !renewed.unwrap_or(true) {
                     return;
                 }
             }
@@ -369,14 +363,9 @@ impl Saga {
             updated_at: Some(time::now()),
             ..Default::default()
         };
-        let handed = match self.state.db.conn().await {
-            Ok(mut conn) => conn
-                .write(async |w| store::update_fenced(w, &order.id, &self.owner, None, &changes).await)
-                .await
-                .map_err(Error::from),
-            Err(error) => Err(error.into()),
-        };
-        match handed {
+        let handed =
+            self.state.db.write(async |w| store::update_fenced(w, &order.id, &self.owner, None, &changes).await);
+        match handed.await {
             Ok(_) => self.state.events.notify(&order.id),
             Err(error) => {
                 tracing::warn!(order_id = %order.id, %error, "could not hand the lease back; it will run out")

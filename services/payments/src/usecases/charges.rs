@@ -7,9 +7,7 @@
 use std::time::{Duration, Instant};
 
 use shop_card::CheckedCard;
-use shop_runtime::{
-    db::is_unique_violation, failure::Failure, grpc::deadline, outbox, time, validation::FieldViolation,
-};
+use shop_runtime::{failure::Failure, grpc::deadline, outbox, time, validation::FieldViolation};
 use tracing::Instrument;
 
 use crate::{
@@ -46,35 +44,40 @@ async fn charge_to_end(state: &AppState, charge: NewCharge, wait: Duration) -> R
     };
     let outcome = process(&charge.card.number, attempt);
     let now = time::now();
-    let mut conn = state.db.conn().await?;
-    match outcome {
+    // The settled row is read in the same transaction, on SQLite's writer
+    // connection, whose cache is warm.
+    let settled = match outcome {
         Outcome::Approved => {
             let succeeded = convert::succeeded(&payment);
-            conn.transaction(async |tx| {
+            let settled = state.db.transaction(async |tx| {
                 if store::settle(tx, &payment.id, "succeeded", None, now).await? {
                     outbox::append(tx, &succeeded).await?;
                 }
-                Ok::<_, diesel::result::Error>(())
-            })
-            .await?;
+                Ok::<_, Error>(store::find(tx, &payment.id).await?)
+            });
+            let settled = settled.await?;
             state.results.inc("succeeded");
+            settled
         }
         Outcome::Declined(reason) => {
             let why = Some((reason.as_str(), reason.message()));
-            conn.write(async |w| store::settle(w, &payment.id, "declined", why, now).await).await?;
+            let settled = state.db.transaction(async |tx| {
+                store::settle(tx, &payment.id, "declined", why, now).await?;
+                Ok::<_, Error>(store::find(tx, &payment.id).await?)
+            });
+            let settled = settled.await?;
             state.results.inc(reason.as_str());
+            settled
         }
         Outcome::ProcessorError => {
-            conn.write(async |w| store::unclaim(w, &payment.id, now).await).await?;
+            state.db.write(async |w| store::unclaim(w, &payment.id, now).await).await?;
             state.results.inc("processor_error");
             tracing::warn!(payment_id = %payment.id, attempt, "card processor error");
             return Err(Error::ProcessorUnavailable);
         }
-    }
+    };
     tracing::info!(payment_id = %payment.id, order_id = %charge.terms.order_id, ?outcome, card = ?charge.card, "charge settled");
-    // On the connection already held: taking a second one while holding the
-    // first deadlocks once every pooled connection is held by a charge.
-    store::find(&mut conn, &payment.id).await?.ok_or(Error::NotFound)
+    settled.ok_or(Error::NotFound)
 }
 
 /// Closes a charge's key without taking money: a Charge with it that comes
@@ -124,11 +127,12 @@ async fn record_intent(
         created_at: now,
         updated_at: now,
     };
-    let mut conn = state.db.conn().await?;
-    match conn.write(async |w| store::insert(w, &row).await).await {
+    match state.db.write(async |w| store::insert(w, &row).await).await {
         Ok(()) => Ok(row),
-        Err(e) if is_unique_violation(&e) => {
-            let existing = store::find_by_key(&mut conn, &charge.idempotency_key).await?.ok_or(Error::NotFound)?;
+        Err(e) if e.is_unique_violation() => {
+            let existing = store::find_by_key(&mut state.db.conn().await?, &charge.idempotency_key)
+                .await?
+                .ok_or(Error::NotFound)?;
             let same = existing.order_id == charge.order_id
                 && existing.user_id == charge.user_id
                 && existing.amount_minor == charge.amount_minor
@@ -151,18 +155,16 @@ async fn claim_or_wait(state: &AppState, payment: &PaymentRow, wait: Duration) -
     loop {
         // Only try to claim when nobody seems to hold it: waiting is reads only.
         let now = time::now();
-        let mut conn = state.db.conn().await?;
         if current.claimed_until.is_none_or(|until| until < now)
             && let Some(attempt) =
-                conn.write(async |w| store::claim(w, &payment.id, now, now + state.charge_claim).await).await?
+                state.db.write(async |w| store::claim(w, &payment.id, now, now + state.charge_claim).await).await?
         {
             return Ok(Some(attempt));
         }
-        current = store::find(&mut conn, &payment.id).await?.ok_or(Error::NotFound)?;
+        current = store::find(&mut state.db.conn().await?, &payment.id).await?.ok_or(Error::NotFound)?;
         if current.status != "pending" {
             return Ok(None);
         }
-        drop(conn);
         if Instant::now() >= give_up {
             return Err(Error::InProgress);
         }

@@ -30,17 +30,18 @@ pub async fn create(state: &AppState, product: NewProduct) -> Result<ProductRow,
         created_at: now,
         updated_at: now,
     };
-    let mut conn = state.db.conn().await?;
-    conn.transaction(async |tx| {
-        store::insert_product(tx, &row)
-            .await
-            .map_err(|e| if is_unique_violation(&e) { Error::SkuTaken } else { e.into() })?;
-        if row.stock_on_hand > 0 {
-            store::insert_ledger(tx, &ledger_entry(&row.id, row.stock_on_hand, "initial stock", None)).await?;
-        }
-        Ok::<_, Error>(())
-    })
-    .await?;
+    state
+        .db
+        .transaction(async |tx| {
+            store::insert_product(tx, &row)
+                .await
+                .map_err(|e| if is_unique_violation(&e) { Error::SkuTaken } else { e.into() })?;
+            if row.stock_on_hand > 0 {
+                store::insert_ledger(tx, &ledger_entry(&row.id, row.stock_on_hand, "initial stock", None)).await?;
+            }
+            Ok::<_, Error>(())
+        })
+        .await?;
     Ok(row)
 }
 

@@ -26,24 +26,25 @@ pub type Reservation = (ReservationRow, Vec<ReservationItemRow>);
 /// Changes stock on hand and records why.
 pub async fn adjust(state: &AppState, product_id: &str, adjustment: StockAdjustment) -> Result<ProductRow, Error> {
     let now = time::now();
-    let mut conn = state.db.conn().await?;
-    conn.transaction(async |tx| {
-        if !store::adjust_on_hand(tx, product_id, adjustment.delta, now).await? {
-            let product = store::find_product(tx, product_id)
-                .await?
-                .ok_or_else(|| Error::ProductNotFound(product_id.to_owned()))?;
-            return Err(Error::BelowReserved {
-                on_hand: product.stock_on_hand + adjustment.delta,
-                reserved: product.stock_reserved,
-            });
-        }
-        store::insert_ledger(tx, &ledger_entry(product_id, adjustment.delta, &adjustment.reason, None)).await?;
-        if adjustment.delta < 0 {
-            announce_low_stock(tx, state.stock_low_threshold, &[(product_id, -adjustment.delta)]).await?;
-        }
-        store::find_product(tx, product_id).await?.ok_or_else(|| Error::ProductNotFound(product_id.to_owned()))
-    })
-    .await
+    state
+        .db
+        .transaction(async |tx| {
+            if !store::adjust_on_hand(tx, product_id, adjustment.delta, now).await? {
+                let product = store::find_product(tx, product_id)
+                    .await?
+                    .ok_or_else(|| Error::ProductNotFound(product_id.to_owned()))?;
+                return Err(Error::BelowReserved {
+                    on_hand: product.stock_on_hand + adjustment.delta,
+                    reserved: product.stock_reserved,
+                });
+            }
+            store::insert_ledger(tx, &ledger_entry(product_id, adjustment.delta, &adjustment.reason, None)).await?;
+            if adjustment.delta < 0 {
+                announce_low_stock(tx, state.stock_low_threshold, &[(product_id, -adjustment.delta)]).await?;
+            }
+            store::find_product(tx, product_id).await?.ok_or_else(|| Error::ProductNotFound(product_id.to_owned()))
+        })
+        .await
 }
 
 /// Holds stock for an order: every item or none. Repeating an order id
@@ -66,8 +67,8 @@ pub async fn reserve(state: &AppState, request: ReservationRequest) -> Result<Re
             quantity: *quantity,
         })
         .collect();
-    let mut conn = state.db.conn().await?;
-    let made = conn
+    let made = state
+        .db
         .transaction(async |tx| {
             // The order id row goes in first: a concurrent call with the same
             // id waits on it, then finds it and holds nothing.
@@ -91,11 +92,14 @@ pub async fn reserve(state: &AppState, request: ReservationRequest) -> Result<Re
         })
         .await;
     match made {
-        Ok(()) => {}
-        Err(Error::Conflict) => tracing::debug!(order_id = %request.order_id, "order already reserved"),
-        Err(other) => return Err(other),
+        // The rows just written, as written: no read back.
+        Ok(()) => Ok((reservation, items)),
+        Err(Error::Conflict) => {
+            tracing::debug!(order_id = %request.order_id, "order already reserved");
+            find(&mut state.db.conn().await?, &request.order_id).await
+        }
+        Err(other) => Err(other),
     }
-    find(&mut conn, &request.order_id).await
 }
 
 /// A StockLow event for each product whose available stock has just fallen
@@ -127,7 +131,7 @@ async fn shortages(tx: &mut DbConn, short: &[&ReservationItemRow]) -> Result<Vec
 }
 
 enum Committed {
-    Done,
+    Done(Reservation),
     Expired,
 }
 
@@ -135,13 +139,13 @@ enum Committed {
 /// reservation was released or has expired (an overdue one is expired here).
 pub async fn commit(state: &AppState, order_id: &str) -> Result<Reservation, Error> {
     let now = time::now();
-    let mut conn = state.db.conn().await?;
-    let outcome = conn
+    let outcome = state
+        .db
         .transaction(async |tx| {
             let (reservation, items) = find(tx, order_id).await?;
             let status = parse_status(&reservation.status)?;
             match commit_step(status, reservation.expires_at, now) {
-                CommitStep::AlreadyCommitted => Ok(Committed::Done),
+                CommitStep::AlreadyCommitted => Ok(Committed::Done((reservation, items))),
                 CommitStep::Refuse(status) => Err(Error::ReservationClosed(status)),
                 CommitStep::ExpireAndRefuse => {
                     expire_held(tx, order_id, &items).await?;
@@ -158,13 +162,14 @@ pub async fn commit(state: &AppState, order_id: &str) -> Result<Reservation, Err
                         )
                         .await?;
                     }
-                    Ok(Committed::Done)
+                    // Read on the writer, whose cache is warm, not on a pooled connection.
+                    Ok(Committed::Done(find(tx, order_id).await?))
                 }
             }
         })
         .await?;
     match outcome {
-        Committed::Done => find(&mut conn, order_id).await,
+        Committed::Done(reservation) => Ok(reservation),
         Committed::Expired => Err(Error::ReservationClosed(Status::Expired)),
     }
 }
@@ -175,39 +180,43 @@ pub async fn commit(state: &AppState, order_id: &str) -> Result<Reservation, Err
 /// arrives late (it was sent before the release, and delayed) holds nothing.
 pub async fn release(state: &AppState, order_id: &str, reason: &str) -> Result<Reservation, Error> {
     let now = time::now();
-    let mut conn = state.db.conn().await?;
-    conn.transaction(async |tx| {
-        let (reservation, items) = match store::find_reservation(tx, order_id).await? {
-            Some(found) => found,
-            None => {
-                // If a reserve for this order commits first, this inserts
-                // nothing and that reservation is released below.
-                store::insert_reservation_unless_exists(tx, &tombstone(order_id, now)).await?;
-                find(tx, order_id).await?
-            }
-        };
-        match release_step(parse_status(&reservation.status)?) {
-            ReleaseStep::Nothing => {}
-            ReleaseStep::Unhold => {
-                transition(tx, order_id, Status::Active, Status::Released).await?;
-                for item in &items {
-                    store::unhold(tx, &item.product_id, item.quantity, now).await?;
+    state
+        .db
+        .transaction(async |tx| {
+            let (reservation, items) = match store::find_reservation(tx, order_id).await? {
+                Some(found) => found,
+                None => {
+                    // If a reserve for this order commits first, this inserts
+                    // nothing and that reservation is released below.
+                    store::insert_reservation_unless_exists(tx, &tombstone(order_id, now)).await?;
+                    find(tx, order_id).await?
                 }
-            }
-            ReleaseStep::Restock => {
-                transition(tx, order_id, Status::Committed, Status::Released).await?;
-                let reason = if reason.is_empty() { format!("restocked: order {order_id}") } else { reason.to_owned() };
-                for item in &items {
-                    store::adjust_on_hand(tx, &item.product_id, item.quantity, now).await?;
-                    store::insert_ledger(tx, &ledger_entry(&item.product_id, item.quantity, &reason, Some(order_id)))
+            };
+            match release_step(parse_status(&reservation.status)?) {
+                ReleaseStep::Nothing => {}
+                ReleaseStep::Unhold => {
+                    transition(tx, order_id, Status::Active, Status::Released).await?;
+                    for item in &items {
+                        store::unhold(tx, &item.product_id, item.quantity, now).await?;
+                    }
+                }
+                ReleaseStep::Restock => {
+                    transition(tx, order_id, Status::Committed, Status::Released).await?;
+                    let reason =
+                        if reason.is_empty() { format!("restocked: order {order_id}") } else { reason.to_owned() };
+                    for item in &items {
+                        store::adjust_on_hand(tx, &item.product_id, item.quantity, now).await?;
+                        store::insert_ledger(
+                            tx,
+                            &ledger_entry(&item.product_id, item.quantity, &reason, Some(order_id)),
+                        )
                         .await?;
+                    }
                 }
             }
-        }
-        Ok::<_, Error>(())
-    })
-    .await?;
-    find(&mut conn, order_id).await
+            find(tx, order_id).await
+        })
+        .await
 }
 
 /// A reservation that was released before anything was held.
@@ -229,15 +238,16 @@ pub async fn get(state: &AppState, order_id: &str) -> Result<Reservation, Error>
 /// Expires one overdue reservation, if it is still active and overdue.
 async fn expire(state: &AppState, order_id: &str) -> Result<(), Error> {
     let now = time::now();
-    let mut conn = state.db.conn().await?;
-    conn.transaction(async |tx| {
-        let (reservation, items) = find(tx, order_id).await?;
-        if reservation.status == Status::Active.as_str() && reservation.expires_at <= now {
-            expire_held(tx, order_id, &items).await?;
-        }
-        Ok::<_, Error>(())
-    })
-    .await
+    state
+        .db
+        .transaction(async |tx| {
+            let (reservation, items) = find(tx, order_id).await?;
+            if reservation.status == Status::Active.as_str() && reservation.expires_at <= now {
+                expire_held(tx, order_id, &items).await?;
+            }
+            Ok::<_, Error>(())
+        })
+        .await
 }
 
 async fn expire_held(tx: &mut DbConn, order_id: &str, items: &[ReservationItemRow]) -> Result<(), Error> {

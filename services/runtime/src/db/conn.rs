@@ -191,7 +191,7 @@ impl DbConn {
         Ok(depth.is_none().then_some(writer))
     }
 
-    async fn run_transaction<R, E, F>(&mut self, body: F) -> Result<R, E>
+    pub(super) async fn run_transaction<R, E, F>(&mut self, body: F) -> Result<R, E>
     where
         F: for<'r> AsyncFnOnce(&'r mut DbConn) -> Result<R, E>
             + for<'r> TransactionBody<'r, Result<R, E>, Fut: Send>

@@ -10,6 +10,7 @@
 
 mod busy;
 mod conn;
+mod direct;
 mod error;
 mod inline;
 mod metrics;

@@ -100,9 +100,8 @@ impl Outbox {
     /// they are published to it first, and only those it stored get their
     /// positions; while it is unreachable the outbox grows. Returns how many.
     pub async fn relay_once(&self) -> Result<usize, RelayError> {
-        let mut conn = self.db.conn().await?;
         // Most rounds find nothing: this read says so without taking a writer's turn.
-        let batch: Vec<Unplaced> = store::unpublished_events(&mut conn, BATCH)
+        let batch: Vec<Unplaced> = store::unpublished_events(&mut self.db.conn().await?, BATCH)
             .await?
             .into_iter()
             .map(|(seq, payload)| Unplaced { seq, event: Event::decode(payload.as_slice()).ok(), payload })
@@ -120,7 +119,8 @@ impl Outbox {
             broker.publish(&batch).await?;
         }
         let read: Vec<i64> = batch.iter().map(|unplaced| unplaced.seq).collect();
-        let (last, given) = conn
+        let (last, given) = self
+            .db
             .transaction(async |tx| {
                 store::take_relay_turn(tx).await?;
                 let mut last = store::last_position(tx).await?;
@@ -132,7 +132,7 @@ impl Outbox {
                     last += 1;
                     store::publish(tx, *seq, last, now).await?;
                 }
-                Ok::<_, diesel::result::Error>((last, unpublished.len()))
+                Ok::<_, DbError>((last, unpublished.len()))
             })
             .await?;
         self.published.send_replace(last);

@@ -48,16 +48,17 @@ pub async fn register(state: &AppState, account: NewAccount, address: Option<IpA
         updated_at: now,
     };
     let (refresh_token, refresh_row) = new_refresh_token(state, &user.id, None);
-    let mut conn = state.db.conn().await?;
-    conn.transaction(async |tx| {
-        store::insert_user(tx, &user)
-            .await
-            .map_err(|e| if is_unique_violation(&e) { Error::EmailTaken } else { e.into() })?;
-        store::insert_refresh_token(tx, &refresh_row).await?;
-        outbox::append(tx, &registered(&user)).await?;
-        Ok::<_, Error>(())
-    })
-    .await?;
+    state
+        .db
+        .transaction(async |tx| {
+            store::insert_user(tx, &user)
+                .await
+                .map_err(|e| if is_unique_violation(&e) { Error::EmailTaken } else { e.into() })?;
+            store::insert_refresh_token(tx, &refresh_row).await?;
+            outbox::append(tx, &registered(&user)).await?;
+            Ok::<_, Error>(())
+        })
+        .await?;
     tracing::info!(user_id = %user.id, "account registered");
     let access = sign_access(state, &user)?;
     Ok(Session { user, access, refresh_token })
@@ -85,7 +86,7 @@ pub async fn login(state: &AppState, email: &str, password: String, address: Opt
     let matches = state.passwords.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     let user = user.filter(|_| matches).ok_or(Error::BadCredentials)?;
     let (refresh_token, refresh_row) = new_refresh_token(state, &user.id, None);
-    store::insert_refresh_token(&mut state.db.conn().await?, &refresh_row).await?;
+    state.db.write(async |w| store::insert_refresh_token(w, &refresh_row).await).await?;
     let access = sign_access(state, &user)?;
     Ok(Session { user, access, refresh_token })
 }
@@ -106,8 +107,8 @@ pub async fn refresh(state: &AppState, presented: &str, address: Option<IpAddr>)
     state.throttles.refresh_from(address)?;
     let hash = tokens::hash_refresh_token(presented);
     let now = time::now();
-    let mut conn = state.db.conn().await?;
-    let rotation = conn
+    let rotation = state
+        .db
         .transaction(async |tx| {
             let Some(stored) = store::find_refresh_token(tx, &hash).await? else {
                 return Ok::<_, Error>(Rotation::Refused);
@@ -148,9 +149,9 @@ pub async fn logout(state: &AppState, presented: &str) -> Result<(), Error> {
     if presented.is_empty() {
         return Err(FieldViolation::new("refresh_token", "is required").into());
     }
-    let mut conn = state.db.conn().await?;
-    if let Some(stored) = store::find_refresh_token(&mut conn, &tokens::hash_refresh_token(presented)).await? {
-        store::revoke_family(&mut conn, &stored.family_id, time::now()).await?;
+    let found = store::find_refresh_token(&mut state.db.conn().await?, &tokens::hash_refresh_token(presented)).await?;
+    if let Some(stored) = found {
+        state.db.write(async |w| store::revoke_family(w, &stored.family_id, time::now()).await).await?;
     }
     Ok(())
 }
