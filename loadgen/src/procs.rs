@@ -43,16 +43,30 @@ pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
     Ok(ticks as f64 / clock_ticks_per_second())
 }
 
-/// Resident memory of `pid`, MiB.
-pub fn rss_mib(pid: u32) -> anyhow::Result<f64> {
+/// A process's resident memory, MiB.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Memory {
+    /// All of it (VmRSS).
+    pub resident: f64,
+    /// Its anonymous part (RssAnon): heap and stacks, the process's own.
+    /// The rest is mostly the binary's code, mapped from the file and shared
+    /// with every other process running it.
+    pub anonymous: f64,
+}
+
+/// Resident memory of `pid`.
+pub fn memory(pid: u32) -> anyhow::Result<Memory> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .context("no VmRSS")?;
-    Ok(kib / 1024.0)
+    let mib = |field: &str| -> anyhow::Result<f64> {
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("no {field} in /proc/{pid}/status"))?;
+        Ok(kib / 1024.0)
+    };
+    Ok(Memory { resident: mib("VmRSS:")?, anonymous: mib("RssAnon:")? })
 }
 
 fn clock_ticks_per_second() -> f64 {

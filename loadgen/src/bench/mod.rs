@@ -16,7 +16,7 @@ mod traces;
 
 use crate::{
     ScenarioKind, Summary, TargetArgs, attack,
-    procs::{self, Component},
+    procs::{self, Component, Memory},
     scenarios, setup,
     summary::header,
 };
@@ -123,9 +123,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
 struct MeshRun {
     steps: Vec<Measured>,
     components: Vec<Component>,
-    /// Each component's resident MiB before the load, and after it.
-    idle: Vec<f64>,
-    loaded: Vec<f64>,
+    /// Each component's resident memory before the load, and after it.
+    idle: Vec<Memory>,
+    loaded: Vec<Memory>,
 }
 
 async fn measure(args: &BenchArgs, mesh: &BenchMesh, profile: &[Step]) -> anyhow::Result<MeshRun> {
@@ -134,7 +134,7 @@ async fn measure(args: &BenchArgs, mesh: &BenchMesh, profile: &[Step]) -> anyhow
     if components.len() < 6 {
         bail!("found {} components under the launcher, expected 6", components.len());
     }
-    let idle: Vec<f64> = components.iter().map(|c| procs::rss_mib(c.pid).unwrap_or(0.0)).collect();
+    let idle = memory(&components);
     let target = TargetArgs {
         products_url: format!("http://127.0.0.1:{}", args.port - 28),
         admin_email: Some("admin@example.com".into()),
@@ -165,7 +165,7 @@ async fn measure(args: &BenchArgs, mesh: &BenchMesh, profile: &[Step]) -> anyhow
         let total = by_component.iter().map(|(_, ms)| ms).sum();
         steps.push(Measured { step: name, summary, cpu_ms_per_operation: total, cpu_ms_by_component: by_component });
     }
-    let loaded: Vec<f64> = components.iter().map(|c| procs::rss_mib(c.pid).unwrap_or(0.0)).collect();
+    let loaded = memory(&components);
     Ok(MeshRun { steps, components, idle, loaded })
 }
 
@@ -181,6 +181,10 @@ fn configuration(host: &str, users: usize, seconds: u64, report: &std::path::Pat
     // Goose's defaults (`attack`'s NoTelnet) do not reach a configuration built here.
     configuration.no_telnet = true;
     configuration
+}
+
+fn memory(components: &[Component]) -> Vec<Memory> {
+    components.iter().map(|c| procs::memory(c.pid).unwrap_or_default()).collect()
 }
 
 fn cpu(components: &[Component]) -> Vec<f64> {
@@ -212,8 +216,11 @@ fn print_report(run: &MeshRun) {
             m.cpu_ms_by_component.iter().filter(|(_, ms)| *ms >= 0.005).map(|(n, ms)| format!("{n} {ms:.2}")).collect();
         println!("  {:<20} {:>6.2}  ({})", m.step, m.cpu_ms_per_operation, parts.join(", "));
     }
-    println!("\nRSS (MiB), idle -> after the load:");
+    println!("\nRSS (MiB), idle -> after the load; of it anonymous (heap, stacks), the rest mostly shared code:");
     for (c, (i, l)) in components.iter().zip(idle.iter().zip(loaded)) {
-        println!("  {:<10} {i:>6.1} -> {l:>6.1}", c.name);
+        println!(
+            "  {:<13} {:>6.1} -> {:>6.1}   anonymous {:>5.1} -> {:>5.1}",
+            c.name, i.resident, l.resident, i.anonymous, l.anonymous
+        );
     }
 }
