@@ -4,6 +4,7 @@
 
 mod filter;
 mod json_lines;
+mod log_writer;
 mod propagation;
 
 pub use json_lines::JsonLines;
@@ -47,15 +48,18 @@ pub enum TelemetryError {
     AlreadyInitialised(String),
 }
 
-/// Keeps the tracer provider alive; [`TelemetryGuard::shutdown`] flushes the
-/// spans still buffered (call it after the server has drained).
+/// Keeps the tracer provider and the log writer alive;
+/// [`TelemetryGuard::shutdown`] flushes the spans still buffered (call it
+/// after the server has drained). Dropping it writes out the queued log lines.
 #[derive(Debug)]
 pub struct TelemetryGuard {
     provider: SdkTracerProvider,
+    _log_writer: tracing_appender::non_blocking::WorkerGuard,
 }
 
 impl TelemetryGuard {
-    /// Exports what is buffered and stops the exporter.
+    /// Exports what is buffered and stops the exporter; then the log lines
+    /// still queued are written.
     pub fn shutdown(self) {
         if let Err(error) = self.provider.shutdown() {
             eprintln!("telemetry shutdown: {error}");
@@ -74,11 +78,14 @@ pub fn init(service: &'static str, config: &TelemetryConfig) -> Result<Telemetry
 
     let filter = EnvFilter::try_new(&config.log_filter).map_err(|e| TelemetryError::Filter(e.to_string()))?;
     let trace_filter = filter::traces(&config.trace_filter)?;
+    let (writer, log_writer) = log_writer::stdout();
     let logs = match config.log_format {
-        LogFormat::Text => {
-            tracing_subscriber::fmt::layer().with_target(false).with_ansi(ansi(config.log_color)).boxed()
-        }
-        LogFormat::Json => JsonLines::new(service, std::io::stdout).boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .with_ansi(ansi(config.log_color))
+            .with_writer(writer)
+            .boxed(),
+        LogFormat::Json => JsonLines::new(service, writer).boxed(),
     };
     // Every span pays for what this layer records, exported or not, and an
     // instrumented future enters its span on every poll. Left out: busy/idle
@@ -96,7 +103,7 @@ pub fn init(service: &'static str, config: &TelemetryConfig) -> Result<Telemetry
         .with(traces.with_filter(trace_filter))
         .try_init()
         .map_err(|e| TelemetryError::AlreadyInitialised(e.to_string()))?;
-    Ok(TelemetryGuard { provider })
+    Ok(TelemetryGuard { provider, _log_writer: log_writer })
 }
 
 fn ansi(color: LogColor) -> bool {
