@@ -8,7 +8,7 @@
 //! Nothing is dropped: a logger that outruns the writer by more than
 //! [`BUFFERED_LINES`] waits for it.
 
-use std::io::{BufWriter, Stdout};
+use std::io::{BufWriter, Write};
 
 use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
 
@@ -18,9 +18,50 @@ const BUFFERED_LINES: usize = 16 * 1024;
 /// A writer for the log layer, and the guard that writes out what is
 /// queued when it is dropped: keep it until the process ends.
 pub(super) fn stdout() -> (NonBlocking, WorkerGuard) {
+    queued(std::io::stdout(), BUFFERED_LINES)
+}
+
+fn queued<W: Write + Send + 'static>(out: W, limit: usize) -> (NonBlocking, WorkerGuard) {
     NonBlockingBuilder::default()
         .lossy(false)
-        .buffered_lines_limit(BUFFERED_LINES)
+        .buffered_lines_limit(limit)
         .thread_name("log-writer")
-        .finish(BufWriter::<Stdout>::new(std::io::stdout()))
+        .finish(BufWriter::new(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::fmt::MakeWriter;
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_logger_outrunning_the_writer_waits_and_every_line_arrives_in_order() {
+        let out = Shared::default();
+        let (writer, guard) = queued(out.clone(), 4);
+        for n in 0..5_000 {
+            writer.make_writer().write_all(format!("line {n}\n").as_bytes()).unwrap();
+        }
+        drop(guard);
+        let written = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = written.lines().collect();
+        assert_eq!(lines.len(), 5_000);
+        assert!(lines.iter().enumerate().all(|(n, line)| *line == format!("line {n}")));
+    }
 }
