@@ -31,35 +31,20 @@ fn queued<W: Write + Send + 'static>(out: W, limit: usize) -> (NonBlocking, Work
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
     use tracing_subscriber::fmt::MakeWriter;
 
     use super::*;
-
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Shared {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::telemetry::captured::Captured;
 
     #[test]
     fn a_logger_outrunning_the_writer_waits_and_every_line_arrives_in_order() {
-        let out = Shared::default();
+        let out = Captured::default();
         let (writer, guard) = queued(out.clone(), 4);
         for n in 0..5_000 {
             writer.make_writer().write_all(format!("line {n}\n").as_bytes()).unwrap();
         }
         drop(guard);
-        let written = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let written = out.text();
         let lines: Vec<&str> = written.lines().collect();
         assert_eq!(lines.len(), 5_000);
         assert!(lines.iter().enumerate().all(|(n, line)| *line == format!("line {n}")));

@@ -2,6 +2,8 @@
 //! OpenTelemetry layer so that spans carry W3C trace context, and OTLP export
 //! when an endpoint is configured.
 
+#[cfg(test)]
+mod captured;
 mod filter;
 mod json_lines;
 mod log_writer;
