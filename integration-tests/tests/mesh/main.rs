@@ -23,6 +23,7 @@ mod metrics;
 mod nats_transport;
 mod notifications;
 mod payments;
+mod pool_checkouts;
 mod recovery;
 mod service_tokens;
 mod stock_reservations;

@@ -11,6 +11,7 @@ use diesel_async::{
 use super::{
     busy,
     inline::Inline,
+    recycle::PgObject,
     spans::SpansGuard,
     writer::{Writer, WriterTurn},
 };
@@ -108,7 +109,7 @@ pub enum DbConn {
     /// SQLite.
     Sqlite(Pooled<SqliteHandle>),
     /// PostgreSQL.
-    Postgres(Pooled<Object<PgConn>>),
+    Postgres(Pooled<PgObject>),
 }
 
 impl std::fmt::Debug for DbConn {

@@ -1,6 +1,7 @@
 //! Embedded migrations, one directory per backend, run at start-up.
 
-use diesel_async::{AsyncMigrationHarness, RunQueryDsl, pooled_connection::deadpool::Object};
+use deadpool::managed::Object;
+use diesel_async::{AsyncMigrationHarness, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
 use super::{Db, DbError};

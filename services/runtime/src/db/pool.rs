@@ -3,14 +3,17 @@
 use diesel::ConnectionError;
 use diesel_async::{
     AsyncConnection, SimpleAsyncConnection,
-    pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, deadpool::Pool},
+    pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod, deadpool::Pool},
 };
 use futures::FutureExt;
 
 use tracing::Span;
 
 use super::{
-    BUSY_LIMIT, DatabaseUrl, DbConn, DbError, PgConn, Pooled, SqliteConn, conn::SqliteHandle, spans::QuerySpans,
+    BUSY_LIMIT, DatabaseUrl, DbConn, DbError, Pooled, SqliteConn,
+    conn::SqliteHandle,
+    recycle::{PgManager, PgPool},
+    spans::QuerySpans,
     writer::Writer,
 };
 use crate::config::DatabaseConfig;
@@ -30,7 +33,7 @@ pub enum Db {
     /// SQLite: the pool, and the writer connection transactions run on.
     Sqlite(Pool<SqliteConn>, Writer),
     /// PostgreSQL.
-    Postgres(Pool<PgConn>),
+    Postgres(PgPool),
 }
 
 impl std::fmt::Debug for Db {
@@ -51,14 +54,14 @@ impl Db {
                 }
                 let mut setup = ManagerConfig::<SqliteConn>::default();
                 setup.custom_setup = Box::new(|path| open_sqlite(path.to_owned()).boxed());
+                // Not a `SELECT 1` per checkout: see `recycle`.
+                setup.recycling_method = RecyclingMethod::Fast;
                 let path = path.to_string_lossy();
                 let writer = Writer::new(&path);
                 let manager = AsyncDieselConnectionManager::new_with_config(path, setup);
                 pool(manager, config).map(|pool| Db::Sqlite(pool, writer))
             }
-            DatabaseUrl::Postgres(url) => {
-                pool(AsyncDieselConnectionManager::<PgConn>::new(url), config).map(Db::Postgres)
-            }
+            DatabaseUrl::Postgres(url) => pool(PgManager::new(url), config).map(Db::Postgres),
         }
     }
 
@@ -105,13 +108,12 @@ impl Db {
     }
 }
 
-fn pool<C>(manager: AsyncDieselConnectionManager<C>, config: &DatabaseConfig) -> Result<Pool<C>, DbError>
-where
-    AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
-    C: diesel_async::pooled_connection::PoolableConnection + Send + 'static,
-{
+fn pool<M: deadpool::managed::Manager>(
+    manager: M,
+    config: &DatabaseConfig,
+) -> Result<deadpool::managed::Pool<M>, DbError> {
     let timeout = Some(config.timeout());
-    Pool::builder(manager)
+    deadpool::managed::Pool::builder(manager)
         .max_size(config.pool_size)
         .wait_timeout(timeout)
         .create_timeout(timeout)
