@@ -8,7 +8,7 @@ mod postgres {
         sql_types::{Integer, Text},
     };
     use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-    use integration_tests::database::{Backend, TestDatabases};
+    use integration_tests::{Backend, TestDatabases};
     use shop_runtime::{
         config::DatabaseConfig,
         db::{Db, VERIFY_IDLE_AFTER},
