@@ -86,11 +86,10 @@ async fn join(state: &AppState, mut order: OrderRow, checkout: &Checkout) -> Res
         let now = time::now();
         if order.lease_owner.is_none() || order.lease_until.is_none_or(|until| until < now) {
             let saga = Saga::new(state);
-            let mut conn = state.db.conn().await?;
             let until = saga.lease_until();
-            if conn.write(async |w| store::claim(w, &order.id, &saga.owner, true, now, until).await).await? {
-                let claimed = store::find(&mut conn, &order.id).await?.ok_or(Error::NotFound)?;
-                drop(conn);
+            // From the pool, so no pooled connection waits for the writer's turn.
+            if state.db.write(async |w| store::claim(w, &order.id, &saga.owner, true, now, until).await).await? {
+                let claimed = store::find(&mut state.db.conn().await?, &order.id).await?.ok_or(Error::NotFound)?;
                 tracing::info!(order_id = %claimed.id, step = %claimed.step, "resuming checkout with the client's retry");
                 match saga.drive_detached(claimed, Some(checkout.card.clone())).await {
                     // Another driver took over (this one stalled past its lease): keep waiting.

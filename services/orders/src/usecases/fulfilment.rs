@@ -35,25 +35,25 @@ pub async fn cancel(state: &AppState, caller: &Principal, order_id: &str, reason
         format!("cancelled by {who}: {}", reason.trim())
     };
     let saga = Saga::new(state);
-    let mut conn = state.db.conn().await?;
-    if !store::claim_for_cancel(&mut conn, &order.id, &saga.owner, &reason, time::now(), saga.lease_until()).await? {
-        let now = store::find(&mut conn, &order.id).await?.ok_or(Error::NotFound)?;
-        status::cancellable(parse(&now.status)?)?;
+    let (now, until) = (time::now(), saga.lease_until());
+    let claimed =
+        state.db.write(async |w| store::claim_for_cancel(w, &order.id, &saga.owner, &reason, now, until).await).await?;
+    let order = store::find(&mut state.db.conn().await?, &order.id).await?.ok_or(Error::NotFound)?;
+    if !claimed {
+        status::cancellable(parse(&order.status)?)?;
         return Err(Error::Busy);
     }
-    let order = store::find(&mut conn, &order.id).await?.ok_or(Error::NotFound)?;
-    drop(conn);
     saga.drive_detached(order, None).await
 }
 
 /// Moves a paid order along fulfilment (admins): PAID -> SHIPPED -> DELIVERED.
 pub async fn advance(state: &AppState, order_id: &str, to: OrderStatus, note: &str) -> Result<OrderRow, Error> {
-    let mut conn = state.db.conn().await?;
-    let order = store::find(&mut conn, order_id).await?.ok_or(Error::NotFound)?;
+    let order = store::find(&mut state.db.conn().await?, order_id).await?.ok_or(Error::NotFound)?;
     let from = parse(&order.status)?;
     status::fulfil(from, to)?;
     let reason = if note.trim().is_empty() { format!("marked {}", to.label()) } else { note.trim().to_owned() };
-    let moved = conn
+    let moved = state
+        .db
         .transaction(async |tx| {
             if !store::update_status(tx, order_id, from.as_str(), to.as_str(), time::now()).await? {
                 return Ok(false);
@@ -63,7 +63,7 @@ pub async fn advance(state: &AppState, order_id: &str, to: OrderStatus, note: &s
             Ok::<_, Error>(true)
         })
         .await?;
-    let order = store::find(&mut conn, order_id).await?.ok_or(Error::NotFound)?;
+    let order = store::find(&mut state.db.conn().await?, order_id).await?.ok_or(Error::NotFound)?;
     if !moved {
         // Someone changed it first (or is cancelling it): judge against what it is now.
         status::fulfil(parse(&order.status)?, to)?;

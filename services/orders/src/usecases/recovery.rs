@@ -15,12 +15,11 @@ pub async fn recover_once(state: &AppState) -> Result<usize, Error> {
         let span = tracing::info_span!(parent: None, "saga.recover", order_id = %order_id);
         let recovered = async {
             let saga = Saga::new(state);
-            let mut conn = state.db.conn().await?;
-            if !store::claim(&mut conn, &order_id, &saga.owner, false, time::now(), saga.lease_until()).await? {
+            let (now, until) = (time::now(), saga.lease_until());
+            if !state.db.write(async |w| store::claim(w, &order_id, &saga.owner, false, now, until).await).await? {
                 return Ok::<_, Error>(false);
             }
-            let order = store::find(&mut conn, &order_id).await?.ok_or(Error::NotFound)?;
-            drop(conn);
+            let order = store::find(&mut state.db.conn().await?, &order_id).await?.ok_or(Error::NotFound)?;
             tracing::info!(step = %order.step, status = %order.status, "recovering order");
             let order = saga.drive(order, None).await?;
             tracing::info!(step = %order.step, status = %order.status, "order recovered");
