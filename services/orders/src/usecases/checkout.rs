@@ -87,7 +87,7 @@ async fn join(state: &AppState, mut order: OrderRow, checkout: &Checkout) -> Res
         if order.lease_owner.is_none() || order.lease_until.is_none_or(|until| until < now) {
             let saga = Saga::new(state);
             let until = saga.lease_until();
-            // From the pool, so no pooled connection waits for the writer's turn.
+            // Through the pool, not a connection taken from it: nothing held while waiting for the writer.
             if state.db.write(async |w| store::claim(w, &order.id, &saga.owner, true, now, until).await).await? {
                 let claimed = store::find(&mut state.db.conn().await?, &order.id).await?.ok_or(Error::NotFound)?;
                 tracing::info!(order_id = %claimed.id, step = %claimed.step, "resuming checkout with the client's retry");

@@ -31,7 +31,7 @@ pub use inline::Inline;
 pub use metrics::PoolGauges;
 pub use migrate::Migrations;
 pub use pool::{Backend, Db};
-pub use recycle::{PgManager, PgObject, PgPool, VERIFY_IDLE_AFTER};
+pub use recycle::{PgManager, PgObject, VERIFY_IDLE_AFTER};
 pub use reuse::{ReuseStatement, Reused, SHORT_IN_LIST};
 pub use url::DatabaseUrl;
 pub use writer::{Writer, WriterTurn};
