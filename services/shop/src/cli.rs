@@ -1,6 +1,6 @@
 //! The `shop` command line.
 
-use std::{net::IpAddr, path::PathBuf};
+use std::{net::IpAddr, num::NonZeroUsize, path::PathBuf};
 
 /// The shop mesh on one machine.
 #[derive(Debug, clap::Parser)]
@@ -141,6 +141,36 @@ pub struct UpArgs {
 
     #[command(flatten)]
     pub allocator: AllocatorTuning,
+
+    #[command(flatten)]
+    pub worker_threads: WorkerThreads,
+}
+
+/// How many tokio worker threads each component runs, passed to it as
+/// tokio's own `TOKIO_WORKER_THREADS`. The components share one machine:
+/// tokio's default, one worker per core in every process, would put seven
+/// times as many workers as cores on it, and their wake-ups and work
+/// stealing cost CPU on every request that crosses a process.
+#[derive(Clone, Debug, clap::Args)]
+pub struct WorkerThreads {
+    /// Worker threads of each service (default: one per two cores, at least one).
+    #[arg(long = "service-worker-threads", env = "SHOP_SERVICE_WORKER_THREADS")]
+    pub service: Option<NonZeroUsize>,
+
+    /// Worker threads of the edge (default: one per core): every request crosses it.
+    #[arg(long = "edge-worker-threads", env = "SHOP_EDGE_WORKER_THREADS")]
+    pub edge: Option<NonZeroUsize>,
+}
+
+impl WorkerThreads {
+    /// The worker threads of the component called `name`.
+    pub fn of(&self, name: &str) -> NonZeroUsize {
+        let cores = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
+        match name {
+            "edge" => self.edge.unwrap_or(cores),
+            _ => self.service.unwrap_or_else(|| NonZeroUsize::new(cores.get() / 2).unwrap_or(NonZeroUsize::MIN)),
+        }
+    }
 }
 
 /// How the components' allocator (mimalloc) gives memory back, passed to

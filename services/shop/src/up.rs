@@ -179,7 +179,8 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let mut supervisor =
         Supervisor::new(std::env::current_exe().context("locating the shop binary")?, args.log_color, &args.allocator);
     let started = async {
-        for (child, sockets) in children.into_iter().zip(bound) {
+        for (mut child, sockets) in children.into_iter().zip(bound) {
+            child.env.push(("TOKIO_WORKER_THREADS", args.worker_threads.of(child.name).to_string()));
             supervisor.spawn(child.name, child.env, sockets)?;
             supervisor.wait_ready(child.name, child.ready, START_LIMIT).await?;
         }

@@ -206,6 +206,47 @@ fn a_connection_from_a_later_components_port_cannot_stop_the_launch() {
     assert!(launcher.stop().success());
 }
 
+/// `pid`'s environment variable `name`.
+fn env_of(pid: u32, name: &str) -> Option<String> {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let prefix = format!("{name}=");
+    environ
+        .split(|b| *b == 0)
+        .find_map(|entry| entry.strip_prefix(prefix.as_bytes()).map(|v| String::from_utf8_lossy(v).into_owned()))
+}
+
+/// How many of `pid`'s threads are tokio's (workers, and blocking threads
+/// while they live).
+fn tokio_threads(pid: u32) -> usize {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().filter_map(Result::ok);
+    tasks.filter(|task| std::fs::read_to_string(task.path().join("comm")).is_ok_and(|c| c.starts_with("tokio"))).count()
+}
+
+/// The launcher tells each component how many tokio workers to run (the
+/// services one number, the edge another), and the components run them.
+#[test]
+fn each_component_runs_the_worker_threads_the_launcher_gives_it() {
+    let http = Http::new();
+    let data = tempfile::tempdir().unwrap();
+    let launcher = Launcher::start_with(
+        data.path(),
+        &http,
+        &[("SHOP_SERVICE_WORKER_THREADS", "3"), ("SHOP_EDGE_WORKER_THREADS", "5"), ("TOKIO_WORKER_THREADS", "1")],
+    );
+    let children = launcher.children();
+    assert_eq!(children.len(), 7);
+    for pid in children {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+        let expected = if cmdline.ends_with(b"serve\0edge\0") { 5 } else { 3 };
+        let workers = env_of(pid, "TOKIO_WORKER_THREADS");
+        assert_eq!(workers, Some(expected.to_string()), "{}", String::from_utf8_lossy(&cmdline));
+        // Above tokio's default on a two-core machine: fewer would mean the setting was ignored.
+        let threads = tokio_threads(pid);
+        assert!(threads >= expected, "{} runs {threads} tokio threads", String::from_utf8_lossy(&cmdline));
+    }
+    assert!(launcher.stop().success());
+}
+
 /// The users service's peak resident memory (VmHWM), in MiB.
 fn peak_rss_mib(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
