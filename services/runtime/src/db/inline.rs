@@ -8,8 +8,8 @@
 //! here: connections wait zero time on a lock (`busy_timeout = 0`) and
 //! [`super::busy`] waits out SQLITE_BUSY asynchronously, while writers in
 //! one process take turns before they begin (see [`super::DbConn::transaction`]).
-//! What is left is the statement's own work, and a checkpoint's fsync once
-//! per thousand pages written.
+//! What is left is the statement's own work; checkpoints, with their
+//! fsyncs, run on a blocking thread of their own (see `checkpoint`).
 
 use std::error::Error;
 

@@ -10,7 +10,7 @@ use futures::FutureExt;
 use tracing::Span;
 
 use super::{
-    BUSY_LIMIT, DatabaseUrl, DbConn, DbError, Pooled, SqliteConn,
+    BUSY_LIMIT, DatabaseUrl, DbConn, DbError, Pooled, SqliteConn, checkpoint,
     conn::SqliteHandle,
     recycle::{PgManager, PgPool},
     spans::QuerySpans,
@@ -58,6 +58,7 @@ impl Db {
                 setup.recycling_method = RecyclingMethod::Fast;
                 let path = path.to_string_lossy();
                 let writer = Writer::new(&path);
+                checkpoint::spawn(path.to_string(), writer.alive());
                 let manager = AsyncDieselConnectionManager::new_with_config(path, setup);
                 pool(manager, config).map(|pool| Db::Sqlite(pool, writer))
             }
@@ -128,10 +129,12 @@ pub(super) async fn open_sqlite(path: String) -> Result<SqliteConn, ConnectionEr
     // a connection opened while another one writes would fail at once. Then
     // none: statements run on the async threads (see `Inline`), where waiting
     // on a lock would stall other work; `db_run!` waits it out instead.
+    // Checkpoints are a task's of their own (see `checkpoint`).
     let pragmas = format!(
         "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA busy_timeout = 0;",
-        BUSY_LIMIT.as_millis()
+         PRAGMA wal_autocheckpoint = {}; PRAGMA busy_timeout = 0;",
+        BUSY_LIMIT.as_millis(),
+        checkpoint::AUTOCHECKPOINT_PAGES,
     );
     conn.batch_execute(&pragmas).await.map_err(ConnectionError::CouldntSetupConfiguration)?;
     Ok(conn)

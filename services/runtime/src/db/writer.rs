@@ -46,6 +46,12 @@ impl Writer {
         Self { path: path.into(), connection: Arc::default() }
     }
 
+    /// A handle that can no longer be upgraded once every clone of this
+    /// writer is gone (for the tasks that live as long as the database).
+    pub(crate) fn alive(&self) -> std::sync::Weak<Mutex<Option<SqliteConn>>> {
+        Arc::downgrade(&self.connection)
+    }
+
     /// Waits for the writer's turn, then hands out its connection, with
     /// statements traced under the span current now. It comes outside any
     /// transaction: one left open by a transaction whose future was dropped
