@@ -23,11 +23,11 @@ use diesel::{
 use super::is_busy;
 
 /// How often the log is checkpointed.
-pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+pub(crate) const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// Log pages past which a commit checkpoints by itself (SQLite's default is
 /// 1,000): a safety net, reached only when the task falls behind.
-pub const AUTOCHECKPOINT_PAGES: u32 = 10_000;
+pub(crate) const AUTOCHECKPOINT_PAGES: u32 = 10_000;
 
 /// Checkpoints the database at `path` every [`CHECKPOINT_EVERY`] for as long
 /// as `alive` can be upgraded (the database's writer exists).

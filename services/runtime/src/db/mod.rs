@@ -26,7 +26,6 @@ mod writer;
 pub use busy::{BUSY_LIMIT, is_busy};
 #[doc(hidden)]
 pub use busy::{Backoff, pause};
-pub use checkpoint::{AUTOCHECKPOINT_PAGES, CHECKPOINT_EVERY};
 pub use conn::{DbConn, PgConn, Pooled, SqliteConn, SqliteHandle};
 pub use error::{DbError, is_unique_violation};
 pub use inline::Inline;
