@@ -154,11 +154,11 @@ pub struct UpArgs {
 #[derive(Clone, Debug, clap::Args)]
 pub struct WorkerThreads {
     /// Worker threads of each service (default: one per two cores, at least one).
-    #[arg(long = "service-worker-threads", env = "SHOP_SERVICE_WORKER_THREADS")]
+    #[arg(long = "service-worker-threads", env = "SHOP_SERVICE_WORKER_THREADS", value_name = "N")]
     pub service: Option<NonZeroUsize>,
 
     /// Worker threads of the edge (default: one per core): every request crosses it.
-    #[arg(long = "edge-worker-threads", env = "SHOP_EDGE_WORKER_THREADS")]
+    #[arg(long = "edge-worker-threads", env = "SHOP_EDGE_WORKER_THREADS", value_name = "N")]
     pub edge: Option<NonZeroUsize>,
 }
 
