@@ -114,6 +114,13 @@ pub struct HttpLimits {
     /// appended. 0: the client is the connection's peer.
     #[arg(long, env = "TRUSTED_PROXY_HOPS", default_value_t = 0)]
     pub trusted_proxy_hops: usize,
+
+    /// How long an anonymous catalog read (a page, a product, the
+    /// categories; REST or GraphQL) is answered again from the edge's cache,
+    /// in milliseconds; 0 turns the cache off. Writes through this edge
+    /// empty it (see `cache`).
+    #[arg(long, env = "HTTP_RESPONSE_CACHE_TTL_MS", default_value_t = 1_000)]
+    pub response_cache_ttl_ms: u64,
 }
 
 impl Default for HttpLimits {
@@ -131,6 +138,7 @@ impl Default for HttpLimits {
             graphql_introspection: true,
             catalog_currency: "USD".into(),
             trusted_proxy_hops: 0,
+            response_cache_ttl_ms: 1_000,
         }
     }
 }
@@ -139,5 +147,10 @@ impl HttpLimits {
     /// The request deadline.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// How long a cached catalog read is served; zero: not at all.
+    pub fn response_cache_ttl(&self) -> Duration {
+        Duration::from_millis(self.response_cache_ttl_ms)
     }
 }

@@ -200,6 +200,6 @@ fn cors(allowed: &str) -> CorsLayer {
             HeaderName::from_static("tracestate"),
             HeaderName::from_static("baggage"),
         ])
-        .expose_headers([REQUEST_ID, TRACE_ID])
+        .expose_headers([REQUEST_ID, TRACE_ID, crate::cache::X_CACHE])
         .max_age(Duration::from_secs(3600))
 }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 mod browser;
+pub mod cache;
 pub mod config;
 pub mod error;
 pub mod graphql;
@@ -53,6 +54,12 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(rest::readyz))
         .fallback(rest::not_found)
         .with_state(state);
+    // Innermost: a cached answer still gets the request id, trace id, CORS
+    // headers and metrics of every other.
+    let router = match cache::ResponseCache::new(limits.response_cache_ttl()) {
+        Some(cache) => router.layer(axum::middleware::from_fn_with_state(cache, cache::serve)),
+        None => router,
+    };
     layers::apply(router, &limits, metrics)
 }
 

@@ -135,7 +135,7 @@ async fn execute(
     // Read like a REST body, so an oversized or malformed request is a
     // problem naming what is wrong (413, or 400 with the field).
     ApiJson(operations): ApiJson<batch::Operations>,
-) -> Result<GraphQLResponse, ApiError> {
+) -> Result<Response, ApiError> {
     let (count, most) = (operations.len(), state.limits.graphql_max_batch);
     if count > most {
         let message = format!("the batch has {count} operations; at most {most} are accepted");
@@ -149,7 +149,14 @@ async fn execute(
         request.data.insert(caller.clone());
         request.data.insert(loader::ProductLoader::for_request(state.products.clone()));
     }
-    Ok(executor.execute_batch(batch).await.into())
+    let answered = executor.execute_batch(batch).await;
+    let failed = !answered.is_ok();
+    let mut response = GraphQLResponse::from(answered).into_response();
+    if failed {
+        // An answer with errors (an upstream away, say) is not a catalog page to serve again.
+        response.extensions_mut().insert(crate::cache::NoStore);
+    }
+    Ok(response)
 }
 
 /// The request's caller, or why its token was refused.

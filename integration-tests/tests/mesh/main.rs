@@ -25,6 +25,7 @@ mod notifications;
 mod payments;
 mod pool_checkouts;
 mod recovery;
+mod response_cache;
 mod service_tokens;
 mod stock_reservations;
 mod users_graphql;
