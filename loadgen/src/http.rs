@@ -14,8 +14,8 @@ pub struct Call<'a> {
     pub name: &'a str,
     /// The caller's access token.
     pub token: Option<&'a str>,
-    /// A JSON body.
-    pub body: Option<Value>,
+    /// A JSON body, as sent.
+    pub body: Option<String>,
     /// An `Idempotency-Key` header.
     pub idempotency_key: Option<String>,
 }
@@ -28,6 +28,11 @@ impl<'a> Call<'a> {
 
     /// `method` on `path` with a JSON `body`.
     pub fn json(method: GooseMethod, path: &'a str, name: &'a str, body: Value) -> Self {
+        Self::json_text(method, path, name, body.to_string())
+    }
+
+    /// `method` on `path` with a JSON body already serialized.
+    pub fn json_text(method: GooseMethod, path: &'a str, name: &'a str, body: String) -> Self {
         Self { method, path, name, token: None, body: Some(body), idempotency_key: None }
     }
 
@@ -46,7 +51,7 @@ impl<'a> Call<'a> {
             builder = builder.header("idempotency-key", key);
         }
         if let Some(body) = self.body {
-            builder = builder.header("content-type", "application/json").body(body.to_string());
+            builder = builder.header("content-type", "application/json").body(body);
         }
         let request = GooseRequest::builder()
             .method(self.method)
@@ -65,5 +70,17 @@ pub async fn json_of(response: GooseResponse) -> Value {
             answer.text().await.ok().and_then(|text| serde_json::from_str::<Value>(&text).ok()).unwrap_or(Value::Null)
         }
         _ => Value::Null,
+    }
+}
+
+/// The body of a successful answer read as a `T`, which names only what is
+/// checked (with `serde::de::IgnoredAny` for the rest, nothing is built);
+/// `None` if it is not one.
+pub async fn checked_body<T: serde::de::DeserializeOwned>(response: GooseResponse) -> Option<T> {
+    match response.response {
+        Ok(answer) if answer.status().is_success() => {
+            answer.bytes().await.ok().and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        }
+        _ => None,
     }
 }

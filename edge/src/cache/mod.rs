@@ -66,6 +66,8 @@ impl std::fmt::Debug for ResponseCache {
 enum Plan {
     /// Answer from the cache, or keep the answer under this key.
     Cacheable(Bytes),
+    /// Answered from the cache already.
+    Hit(Stored),
     PassesBy,
     Invalidates,
 }
@@ -112,14 +114,19 @@ impl ResponseCache {
         let body = axum::body::to_bytes(body, usize::try_from(length).unwrap_or(usize::MAX)).await.map_err(|_| {
             ApiError::http(StatusCode::BAD_REQUEST, "the request body could not be read").into_response()
         })?;
-        let plan = match self.verdicts.of(&body) {
-            Verdict::Cacheable if may_reuse => {
-                let mut key = b"POST /graphql\n".to_vec();
-                key.extend_from_slice(&body);
-                Plan::Cacheable(Bytes::from(key))
-            }
-            Verdict::Cacheable | Verdict::PassesBy => Plan::PassesBy,
-            Verdict::Invalidates => Plan::Invalidates,
+        let key = may_reuse.then(|| {
+            let mut key = b"POST /graphql\n".to_vec();
+            key.extend_from_slice(&body);
+            Bytes::from(key)
+        });
+        // Only a cacheable query's answer is ever kept: one found needs no verdict.
+        if let Some(stored) = key.as_deref().and_then(|key| self.store.get(key)) {
+            return Ok((Request::from_parts(parts, Body::from(body)), Plan::Hit(stored)));
+        }
+        let plan = match (self.verdicts.of(&body), key) {
+            (Verdict::Cacheable, Some(key)) => Plan::Cacheable(key),
+            (Verdict::Cacheable | Verdict::PassesBy, _) => Plan::PassesBy,
+            (Verdict::Invalidates, _) => Plan::Invalidates,
         };
         Ok((Request::from_parts(parts, Body::from(body)), plan))
     }
@@ -162,6 +169,7 @@ pub async fn serve(State(cache): State<Arc<ResponseCache>>, request: Request, ne
     match plan {
         Plan::PassesBy => next.run(request).await,
         Plan::Cacheable(key) => cache.answer(key, request, next).await,
+        Plan::Hit(stored) => served_again(stored),
         Plan::Invalidates => {
             // Dropped with the request too: a client that hangs up does not
             // stop the write downstream.
