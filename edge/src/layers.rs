@@ -18,7 +18,7 @@ use axum::{
 };
 use shop_runtime::{
     grpc::{client_address, deadline},
-    telemetry::{extract_context, trace_id_of},
+    telemetry::{ACCESS_LOG, extract_context, trace_id_of},
 };
 use tower::ServiceBuilder;
 use tower_http::{
@@ -141,7 +141,8 @@ fn record_status(response: &Response, latency: Duration, span: &Span) {
     if response.status().is_server_error() {
         span.record("otel.status_code", "ERROR");
     }
-    tracing::info!(parent: span, status = response.status().as_u16(), latency_ms = latency.as_millis() as u64, "request finished");
+    // An access-log line: the span already records both, so traces leave it out.
+    tracing::info!(target: ACCESS_LOG, parent: span, status = response.status().as_u16(), latency_ms = latency.as_millis() as u64, "request finished");
 }
 
 async fn overloaded(error: BoxError) -> Response {

@@ -9,6 +9,7 @@ mod json_lines;
 mod log_writer;
 mod propagation;
 
+pub use filter::ACCESS_LOG;
 pub use json_lines::JsonLines;
 
 pub use propagation::{continue_trace, extract_context, inject_context, trace_headers_of, trace_id_of};
