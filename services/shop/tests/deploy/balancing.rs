@@ -85,6 +85,17 @@ impl Drop for Products {
     }
 }
 
+/// A process killed when dropped (`unshare` execs into the edge, so its
+/// id is the edge's).
+struct KilledOnDrop(std::process::Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Catalog requests through the edge from a few workers, until stopped.
 struct Load {
     ok: Arc<AtomicU64>,
@@ -162,7 +173,7 @@ async fn the_edge_spreads_catalog_calls_over_every_products_instance_as_they_com
     let edge_port = crate::launch::free_port();
     let edge = format!("http://127.0.0.1:{edge_port}");
     let log = std::fs::File::create(dir.path().join("edge.log")).unwrap();
-    let mut edge_process = std::process::Command::new(tool("unshare"))
+    let edge_process = std::process::Command::new(tool("unshare"))
         .args([
             "--mount",
             "--propagation",
@@ -185,6 +196,8 @@ async fn the_edge_spreads_catalog_calls_over_every_products_instance_as_they_com
         .stderr(log)
         .spawn()
         .unwrap();
+    // Killed if an assertion fails first: no edge outlives the test.
+    let mut edge_process = KilledOnDrop(edge_process);
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     wait_until("the edge starting", Duration::from_secs(30), async || {
         client.get(format!("{edge}/healthz")).send().await.is_ok()
@@ -235,8 +248,8 @@ async fn the_edge_spreads_catalog_calls_over_every_products_instance_as_they_com
     let (to_a, to_c) = (first.catalog_calls().await, third.catalog_calls().await);
     assert!(to_a > 0 && to_c > 0);
 
-    let _ = signal::kill(Pid::from_raw(i32::try_from(edge_process.id()).unwrap()), signal::Signal::SIGTERM);
-    edge_process.wait().unwrap();
+    let _ = signal::kill(Pid::from_raw(i32::try_from(edge_process.0.id()).unwrap()), signal::Signal::SIGTERM);
+    edge_process.0.wait().unwrap();
     first.stop();
     third.stop();
 }
