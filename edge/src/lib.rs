@@ -56,7 +56,7 @@ pub fn app(state: AppState) -> Router {
         .with_state(state);
     // Innermost: a cached answer still gets the request id, trace id, CORS
     // headers and metrics of every other.
-    let router = match cache::ResponseCache::new(limits.response_cache_ttl()) {
+    let router = match cache::ResponseCache::new(limits.response_cache_ttl(), metrics.cache_outcomes()) {
         Some(cache) => router.layer(axum::middleware::from_fn_with_state(cache, cache::serve)),
         None => router,
     };

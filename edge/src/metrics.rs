@@ -2,7 +2,8 @@
 //! on the public listener): every HTTP request by
 //! method, route template and status, with its latency. Labels stay bounded:
 //! the route is the template (`/api/v1/products/{id}`), never the path, and
-//! methods outside the standard set count as `_OTHER`.
+//! methods outside the standard set count as `_OTHER`. The response cache
+//! counts its hits, misses and invalidations.
 
 use std::time::Instant;
 
@@ -13,7 +14,7 @@ use axum::{
     response::Response,
 };
 use prometheus_client::encoding::EncodeLabelSet;
-use shop_runtime::metrics::{Metrics, RequestMetrics};
+use shop_runtime::metrics::{LabelledCounter, Metrics, RequestMetrics};
 
 /// Labels of an HTTP request metric.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -31,6 +32,7 @@ pub struct HttpLabels {
 pub struct HttpMetrics {
     registry: Metrics,
     requests: RequestMetrics<HttpLabels>,
+    cache: LabelledCounter,
 }
 
 impl Default for HttpMetrics {
@@ -41,7 +43,13 @@ impl Default for HttpMetrics {
             ("http_server_requests", "HTTP requests answered, by route and status"),
             ("http_server_request_duration_seconds", "Time from request to response head"),
         );
-        Self { registry, requests }
+        let cache = LabelledCounter::new("outcome");
+        cache.register(
+            &registry,
+            "http_response_cache",
+            "Catalog reads answered from the response cache (hit) or not (miss), and its invalidations by writes",
+        );
+        Self { registry, requests, cache }
     }
 }
 
@@ -49,6 +57,11 @@ impl HttpMetrics {
     /// The registry, which the admin port serves.
     pub fn registry(&self) -> Metrics {
         self.registry.clone()
+    }
+
+    /// The response cache's counter, by `outcome`: `hit`, `miss`, `invalidation`.
+    pub fn cache_outcomes(&self) -> LabelledCounter {
+        self.cache.clone()
     }
 }
 

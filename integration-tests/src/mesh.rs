@@ -495,8 +495,13 @@ impl TestMesh {
     /// Another edge in front of the same services, with other limits (a
     /// short request deadline, say).
     pub async fn edge_with(&self, limits: HttpLimits) -> HttpClient {
-        let (http, _admin) = spawn_edge(&self.upstreams, &self.keys.public_pem, limits, &self.edge_shutdown).await;
-        HttpClient::new(http)
+        self.edge_with_admin(limits).await.0
+    }
+
+    /// [`Self::edge_with`], and that edge's admin (metrics) address.
+    pub async fn edge_with_admin(&self, limits: HttpLimits) -> (HttpClient, SocketAddr) {
+        let (http, admin) = spawn_edge(&self.upstreams, &self.keys.public_pem, limits, &self.edge_shutdown).await;
+        (HttpClient::new(http), admin)
     }
 }
 

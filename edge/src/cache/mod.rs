@@ -29,6 +29,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use shop_runtime::metrics::LabelledCounter;
+
 use self::{
     graphql::{Verdict, Verdicts},
     store::{ResponseStore, Stored},
@@ -54,6 +56,8 @@ pub struct NoStore;
 pub struct ResponseCache {
     store: ResponseStore,
     verdicts: Verdicts,
+    /// Hits, misses and invalidations, for `/metrics`.
+    outcomes: LabelledCounter,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -73,9 +77,19 @@ enum Plan {
 }
 
 impl ResponseCache {
-    /// A cache keeping answers for `ttl`; `None` for a zero `ttl` (off).
-    pub fn new(ttl: Duration) -> Option<Arc<Self>> {
-        (!ttl.is_zero()).then(|| Arc::new(Self { store: ResponseStore::new(ttl), verdicts: Verdicts::default() }))
+    /// A cache keeping answers for `ttl`, counting into `outcomes`; `None`
+    /// for a zero `ttl` (off).
+    pub fn new(ttl: Duration, outcomes: LabelledCounter) -> Option<Arc<Self>> {
+        (!ttl.is_zero())
+            .then(|| Arc::new(Self { store: ResponseStore::new(ttl), verdicts: Verdicts::default(), outcomes }))
+    }
+
+    fn served_again(&self, stored: Stored) -> Response {
+        self.outcomes.inc("hit");
+        let mut response = Response::new(Body::from(stored.body));
+        response.headers_mut().insert(header::CONTENT_TYPE, stored.content_type);
+        response.headers_mut().insert(X_CACHE, HeaderValue::from_static("hit"));
+        response
     }
 
     /// The plan for `request`, and the request to pass on (a GraphQL body
@@ -134,10 +148,11 @@ impl ResponseCache {
     /// The kept answer for `key`, or the handler's, kept if it may be.
     async fn answer(&self, key: Bytes, request: Request, next: Next) -> Response {
         if let Some(stored) = self.store.get(&key) {
-            return served_again(stored);
+            return self.served_again(stored);
         }
         let seen = self.store.generation();
         let response = next.run(request).await;
+        self.outcomes.inc("miss");
         let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
         let fits = response.body().size_hint().upper().is_some_and(|length| length <= MAX_STORED_BODY);
         let keep = response.status() == StatusCode::OK && response.extensions().get::<NoStore>().is_none() && fits;
@@ -169,29 +184,23 @@ pub async fn serve(State(cache): State<Arc<ResponseCache>>, request: Request, ne
     match plan {
         Plan::PassesBy => next.run(request).await,
         Plan::Cacheable(key) => cache.answer(key, request, next).await,
-        Plan::Hit(stored) => served_again(stored),
+        Plan::Hit(stored) => cache.served_again(stored),
         Plan::Invalidates => {
             // Dropped with the request too: a client that hangs up does not
             // stop the write downstream.
-            let _invalidate = InvalidateOnDrop(&cache.store);
+            let _invalidate = InvalidateOnDrop(&cache);
             next.run(request).await
         }
     }
 }
 
-struct InvalidateOnDrop<'a>(&'a ResponseStore);
+struct InvalidateOnDrop<'a>(&'a ResponseCache);
 
 impl Drop for InvalidateOnDrop<'_> {
     fn drop(&mut self) {
-        self.0.invalidate();
+        self.0.store.invalidate();
+        self.0.outcomes.inc("invalidation");
     }
-}
-
-fn served_again(stored: Stored) -> Response {
-    let mut response = Response::new(Body::from(stored.body));
-    response.headers_mut().insert(header::CONTENT_TYPE, stored.content_type);
-    response.headers_mut().insert(X_CACHE, HeaderValue::from_static("hit"));
-    response
 }
 
 /// `/api/v1/products` (a page), `/api/v1/products/{id}`, `/api/v1/categories`.

@@ -7,6 +7,7 @@ use integration_tests::{GOOD_CARD, HttpClient, bearer, mesh_tests};
 use serde_json::{Value, json};
 use shop_edge::config::HttpLimits;
 use shop_proto::products::v1 as pb;
+use shop_runtime::metrics::sample;
 
 /// An edge keeping answers long enough that only invalidation ends them.
 fn keeping_a_minute() -> HttpLimits {
@@ -57,7 +58,7 @@ fn graphql_stock(body: &Value, sku: &str) -> i64 {
 
 mesh_tests! {
     async fn a_catalog_page_is_served_again_until_a_write_through_the_edge(mesh) {
-        let http = mesh.edge_with(keeping_a_minute()).await;
+        let (http, admin_port) = mesh.edge_with_admin(keeping_a_minute()).await;
         let admin = mesh.admin().await;
         let fan = mesh.product(&admin, "FAN", 1_000, 10).await;
 
@@ -105,6 +106,11 @@ mesh_tests! {
         // A cart change is no catalog write: the page stays kept.
         http.post("/api/v1/cart/items", json!({"product_id": fan.id, "quantity": 1}), Some(&customer.token)).await.expect_status(200);
         assert_eq!(get(&http, PAGE, &[]).await.0.as_deref(), Some("hit"));
+
+        // The admin port counts what happened above.
+        let text = mesh.scrape(admin_port).await;
+        let count = |outcome: &str| sample(&text, "http_response_cache_total", &[("outcome", outcome)]);
+        assert_eq!((count("hit"), count("miss"), count("invalidation")), (3.0, 3.0, 2.0), "{text}");
     }
 
     async fn graphql_catalog_queries_are_served_again_and_others_pass_by(mesh) {
