@@ -75,12 +75,12 @@ impl Verdicts {
             return Verdict::Invalidates;
         };
         let key = (operation.query.into_owned(), operation.operation_name.map(Cow::into_owned));
-        let mut verdicts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(verdict) = verdicts.get(&key) {
+        if let Some(verdict) = self.0.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
             return *verdict;
         }
+        // Parsed without the lock: other requests' lookups do not wait on it.
         let verdict = decide(&key.0, key.1.as_deref());
-        verdicts.put(key, verdict);
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).put(key, verdict);
         verdict
     }
 }
