@@ -178,9 +178,18 @@ fn a_connection_from_a_later_components_port_cannot_stop_the_launch() {
     let users = std::net::SocketAddr::from(([127, 0, 0, 1], ports.users));
     let orders = std::net::SocketAddr::from(([127, 0, 0, 1], ports.orders));
     let edge = format!("{}/readyz", ports.edge);
+    // A socket of this test's on orders' port before the launcher binds it
+    // would stop any launch: wait until the launcher holds every port (users,
+    // the first to start, is bound last), then try to take orders' port.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect_timeout(&users, Duration::from_millis(200)).is_err() {
+        let exited = launcher.child.try_wait().unwrap();
+        assert!(exited.is_none(), "the launch failed ({exited:?}) before it bound its ports");
+        assert!(Instant::now() < deadline, "the launcher did not bind users' port");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // Until the mesh is ready, keep connecting to users from orders' port.
     let (mut held, mut refused) = (Vec::new(), 0);
-    let deadline = Instant::now() + Duration::from_secs(60);
     // A short wait per look: a port bound ahead of its component accepts
     // connections, which wait until the component serves.
     let ready = || http.send(http.client.get(&edge).timeout(Duration::from_millis(200)));

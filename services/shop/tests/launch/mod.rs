@@ -55,11 +55,19 @@ pub fn shop(data_dir: &Path) -> (Command, Ports) {
 /// Linux's ephemeral range (32768 and up): the mesh's own outgoing
 /// connections take source ports from that range and could grab a port
 /// reserved here before the component that should listen on it starts.
+///
+/// Tests in one binary run side by side and each picks its ports before its
+/// mesh binds them, so a port handed out once (or its neighbour) is never
+/// handed out again by this process.
 pub fn free_port() -> u16 {
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     loop {
         let port = rand::random_range(20_000..32_000);
+        let clashes = |p: u16| handed_out.iter().any(|taken| [*taken, taken + 10].contains(&p));
         let free = |p: u16| TcpListener::bind(("127.0.0.1", p)).is_ok();
-        if free(port) && free(port + 10) {
+        if !clashes(port) && !clashes(port + 10) && free(port) && free(port + 10) {
+            handed_out.push(port);
             return port;
         }
     }
