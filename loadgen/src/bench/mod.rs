@@ -90,6 +90,8 @@ pub struct BenchReport {
     pub requests: usize,
     /// Requests that failed.
     pub failures: usize,
+    /// Spans the traced mesh exported to the bench's collector.
+    pub spans_exported: u64,
 }
 
 /// Runs the bench and prints its figures: the standard profile on one mesh,
@@ -116,7 +118,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
     let all = plain.steps.iter().chain(&traced.steps);
     let failures = all.clone().map(|m| m.summary.failures()).sum();
     let requests = all.flat_map(|m| &m.summary.rows).map(|r| r.count).sum();
-    Ok(BenchReport { requests, failures })
+    Ok(BenchReport { requests, failures, spans_exported: collector.spans() })
 }
 
 /// What one mesh showed under a profile.

@@ -14,6 +14,9 @@ async fn smoke_run(port: u16, postgres: Option<String>) {
     let report = bench::run(args).await.unwrap();
     assert!(report.requests > 100, "the profile sent requests: {report:?}");
     assert_eq!(report.failures, 0, "no request failed: {report:?}");
+    // The traced steps' requests each make a span at least, all flushed
+    // when the traced mesh stops.
+    assert!(report.spans_exported > 100, "the collector counted the exported spans: {report:?}");
     assert!(out.path().join("bench.json").exists(), "the figures were written for machines");
     assert!(out.path().join("checkout-32.html").exists(), "each step has its HTML report");
 }
