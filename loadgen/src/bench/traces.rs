@@ -90,9 +90,7 @@ impl tonic::server::UnaryService<SpanCount> for Counter {
     type Future = std::future::Ready<Result<tonic::Response<Self::Response>, tonic::Status>>;
 
     fn call(&mut self, request: tonic::Request<SpanCount>) -> Self::Future {
-        let spans: usize =
-            request.get_ref().resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum();
-        self.0.fetch_add(spans as u64, Ordering::Relaxed);
+        self.0.fetch_add(request.get_ref().spans() as u64, Ordering::Relaxed);
         std::future::ready(Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None })))
     }
 }
@@ -103,6 +101,13 @@ impl tonic::server::UnaryService<SpanCount> for Counter {
 struct SpanCount {
     #[prost(message, repeated, tag = "1")]
     resource_spans: Vec<ResourceSpanCount>,
+}
+
+impl SpanCount {
+    /// How many spans the request carries.
+    fn spans(&self) -> usize {
+        self.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum()
+    }
 }
 
 /// `ResourceSpans`, without its resource.
@@ -167,7 +172,6 @@ mod tests {
             ],
         };
         let counted = SpanCount::decode(request.encode_to_vec().as_slice()).unwrap();
-        let spans: usize = counted.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum();
-        assert_eq!(spans, 6);
+        assert_eq!(counted.spans(), 6);
     }
 }
