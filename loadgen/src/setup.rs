@@ -50,6 +50,17 @@ pub fn target() -> Result<Arc<Target>, Box<TransactionError>> {
     prepared.ok_or_else(|| Box::new(TransactionError::Custom("the target was not prepared".into())))
 }
 
+/// The prepared target, to make current again with [`restore`] after
+/// another mesh's was prepared.
+pub fn current() -> anyhow::Result<Arc<Target>> {
+    target().map_err(|e| anyhow::anyhow!("{e:?}"))
+}
+
+/// Makes `target`, from an earlier [`current`], the one scenarios run against.
+pub fn restore(target: Arc<Target>) {
+    *TARGET.write().unwrap_or_else(PoisonError::into_inner) = Some(target);
+}
+
 /// Finds (or makes) what `scenario` needs on the mesh at `host`, in place
 /// of what an earlier call found on another one (the bench starts two).
 pub async fn prepare(host: &str, args: &TargetArgs, scenario: ScenarioKind) -> anyhow::Result<()> {
@@ -78,8 +89,7 @@ pub async fn prepare(host: &str, args: &TargetArgs, scenario: ScenarioKind) -> a
     let products_endpoint = Endpoint::from_shared(args.products_url.clone())
         .with_context(|| format!("--products-url {}", args.products_url))?
         .tcp_nodelay(true);
-    let target = Arc::new(Target { browsable, buyable, products_endpoint, run_id });
-    *TARGET.write().unwrap_or_else(PoisonError::into_inner) = Some(target);
+    restore(Arc::new(Target { browsable, buyable, products_endpoint, run_id }));
     Ok(())
 }
 

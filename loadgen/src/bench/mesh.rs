@@ -9,6 +9,9 @@ use tokio::process::{Child, Command};
 
 use super::{BenchArgs, postgres::BenchDatabases};
 
+/// How far below the edge's port the products service's is.
+const PRODUCTS_BELOW_EDGE: u16 = 28;
+
 /// A running mesh.
 pub(super) struct BenchMesh {
     launcher: Child,
@@ -16,19 +19,22 @@ pub(super) struct BenchMesh {
     postgres: Option<BenchDatabases>,
     /// The seeded admin's password, made up for this mesh.
     pub admin_password: String,
+    /// The edge's port; the services' are the next ones down.
+    pub port: u16,
     /// Whether it exports every span to a collector.
     pub traced: bool,
 }
 
 impl BenchMesh {
-    /// Starts a mesh, exporting spans to `collector` if given, and waits until it is ready.
-    pub async fn start(args: &BenchArgs, collector: Option<&str>) -> anyhow::Result<Self> {
+    /// Starts a mesh with its edge on `port`, exporting spans to `collector`
+    /// if given, and waits until it is ready. Its log is `<out>/<name>.log`.
+    pub async fn start(args: &BenchArgs, name: &str, port: u16, collector: Option<&str>) -> anyhow::Result<Self> {
         let data = tempfile::tempdir()?;
         let admin_password = uuid::Uuid::now_v7().simple().to_string();
         let postgres = args.postgres.as_deref().map(BenchDatabases::new);
-        let log_name = if collector.is_some() { "mesh-traced.log" } else { "mesh.log" };
-        let log = std::fs::File::create(args.out.join(log_name))?;
-        let port = |offset: u16| (args.port - offset).to_string();
+        let log = std::fs::File::create(args.out.join(format!("{name}.log")))?;
+        let edge_port = port;
+        let port = |offset: u16| (edge_port - offset).to_string();
         let mut command = Command::new(&args.shop);
         if let Some(postgres) = &postgres {
             command.env("SHOP_POSTGRES_URL", &postgres.server).env("SHOP_POSTGRES_DATABASE_PREFIX", &postgres.prefix);
@@ -40,7 +46,7 @@ impl BenchMesh {
             .env("SHOP_DATA_DIR", data.path())
             .env("SHOP_EDGE_PORT", port(0))
             .env("SHOP_USERS_PORT", port(29))
-            .env("SHOP_PRODUCTS_PORT", port(28))
+            .env("SHOP_PRODUCTS_PORT", port(PRODUCTS_BELOW_EDGE))
             .env("SHOP_CART_PORT", port(27))
             .env("SHOP_ORDERS_PORT", port(26))
             .env("SHOP_PAYMENTS_PORT", port(25))
@@ -57,9 +63,19 @@ impl BenchMesh {
             .with_context(|| {
                 format!("starting {} (build it with cargo build --release --bins)", args.shop.display())
             })?;
-        let mesh = Self { launcher, data, postgres, admin_password, traced: collector.is_some() };
-        wait_ready(&format!("http://127.0.0.1:{}", args.port)).await?;
+        let mesh = Self { launcher, data, postgres, admin_password, port: edge_port, traced: collector.is_some() };
+        wait_ready(&mesh.host()).await?;
         Ok(mesh)
+    }
+
+    /// The edge's address.
+    pub fn host(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The products service's address.
+    pub fn products_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port - PRODUCTS_BELOW_EDGE)
     }
 
     /// The launcher's process id.

@@ -4,15 +4,16 @@
 //! and prints one table, the ratios the targets are stated in, the mesh's CPU
 //! time per operation and each component's memory, idle and after the load.
 
-use std::path::PathBuf;
+use std::{collections::HashMap, path::PathBuf, sync::Arc};
 
 use anyhow::{Context as _, bail};
 use goose::config::GooseConfiguration;
 use serde::Serialize;
 
+mod collector;
 mod mesh;
 mod postgres;
-mod traces;
+mod trace_cost;
 
 use crate::{
     ScenarioKind, Summary, TargetArgs, attack,
@@ -36,6 +37,10 @@ pub struct BenchArgs {
     /// outside the ephemeral range).
     #[arg(long, default_value_t = 18080)]
     pub port: u16,
+
+    /// Rounds of each trace-export step on each of the two meshes compared.
+    #[arg(long, default_value_t = 3)]
+    pub trace_rounds: usize,
 
     /// Where the HTML and JSON reports go.
     #[arg(long, default_value = "target/bench")]
@@ -95,33 +100,29 @@ pub struct BenchReport {
 }
 
 /// Runs the bench and prints its figures: the standard profile on one mesh,
-/// then the steps that show what exporting traces costs on a second mesh
-/// that exports every span to a collector.
+/// then what exporting traces costs, on two more meshes side by side
+/// ([`trace_cost`]).
 pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let plain = BenchMesh::start(&args, None).await?;
-    let outcome = measure(&args, &plain, &PROFILE).await;
-    let _plain_data = plain.stop().await?;
+    let mesh = BenchMesh::start(&args, "mesh", args.port, None).await?;
+    let outcome = measure(&args, &mesh).await;
+    let _data = mesh.stop().await?;
     let plain = outcome?;
     print_report(&plain);
 
-    let collector = traces::SpanSink::start().await?;
-    let traced = BenchMesh::start(&args, Some(&collector.endpoint())).await?;
-    let outcome = measure(&args, &traced, &traces::PROFILE).await;
-    traced.stop().await?;
-    let traced = outcome?;
-    traces::print_cost(&plain.steps, &traced.steps, collector.spans());
+    let traced = trace_cost::measure(&args).await?;
+    trace_cost::print(&traced);
 
     let json = serde_json::to_string_pretty(&serde_json::json!({ "steps": plain.steps, "traced": traced.steps }))?;
     std::fs::write(args.out.join("bench.json"), json)?;
     println!("reports: {}/*.html, figures: {}/bench.json", args.out.display(), args.out.display());
-    let all = plain.steps.iter().chain(&traced.steps);
+    let all = plain.steps.iter().chain(traced.steps.iter().flat_map(|c| c.plain.iter().chain(&c.traced)));
     let failures = all.clone().map(|m| m.summary.failures()).sum();
     let requests = all.flat_map(|m| &m.summary.rows).map(|r| r.count).sum();
-    Ok(BenchReport { requests, failures, spans_exported: collector.spans() })
+    Ok(BenchReport { requests, failures, spans_exported: traced.spans })
 }
 
-/// What one mesh showed under a profile.
+/// What one mesh showed under the standard profile.
 struct MeshRun {
     steps: Vec<Measured>,
     components: Vec<Component>,
@@ -130,45 +131,75 @@ struct MeshRun {
     loaded: Vec<Memory>,
 }
 
-async fn measure(args: &BenchArgs, mesh: &BenchMesh, profile: &[Step]) -> anyhow::Result<MeshRun> {
-    let host = format!("http://127.0.0.1:{}", args.port);
-    let components = procs::components_of(mesh.launcher_pid()?)?;
-    if components.len() < 6 {
-        bail!("found {} components under the launcher, expected 6", components.len());
-    }
-    let idle = memory(&components);
-    let target = TargetArgs {
-        products_url: format!("http://127.0.0.1:{}", args.port - 28),
-        admin_email: Some("admin@example.com".into()),
-        admin_password: Some(mesh.admin_password.clone()),
-    };
-    setup::prepare(&host, &target, ScenarioKind::Storefront).await?;
-    let most_users = profile.iter().map(|s| s.users).max().unwrap_or(0);
-    scenarios::sign_up_ahead(&host, most_users).await?;
-
+async fn measure(args: &BenchArgs, mesh: &BenchMesh) -> anyhow::Result<MeshRun> {
+    let most_users = PROFILE.iter().map(|s| s.users).max().unwrap_or(0);
+    let (driven, idle) = Driven::prepare(mesh, most_users).await?;
     let mut steps = Vec::new();
-    for step in profile {
+    for step in &PROFILE {
+        let report = format!("{}-{}", step.scenario, step.users);
+        steps.push(driven.run(args, step, &report).await?);
+    }
+    let loaded = memory(&driven.components);
+    Ok(MeshRun { steps, components: driven.components, idle, loaded })
+}
+
+/// A mesh made ready for load: its components, and the products and
+/// customers the load generator found or made on it.
+struct Driven<'a> {
+    mesh: &'a BenchMesh,
+    components: Vec<Component>,
+    target: Arc<setup::Target>,
+    customers: HashMap<usize, String>,
+}
+
+impl<'a> Driven<'a> {
+    /// Finds `mesh`'s components, then its catalog, makes products to buy
+    /// and signs up `users` customers. Returns the components' memory from
+    /// before that, idle.
+    async fn prepare(mesh: &'a BenchMesh, users: usize) -> anyhow::Result<(Self, Vec<Memory>)> {
+        let components = procs::components_of(mesh.launcher_pid()?)?;
+        if components.len() < 6 {
+            bail!("found {} components under the launcher, expected 6", components.len());
+        }
+        let idle = memory(&components);
+        let target = TargetArgs {
+            products_url: mesh.products_url(),
+            admin_email: Some("admin@example.com".into()),
+            admin_password: Some(mesh.admin_password.clone()),
+        };
+        setup::prepare(&mesh.host(), &target, ScenarioKind::Storefront).await?;
+        scenarios::sign_up_ahead(&mesh.host(), users).await?;
+        let driven = Self { mesh, components, target: setup::current()?, customers: scenarios::customers() };
+        Ok((driven, idle))
+    }
+
+    /// Runs `step` against this mesh, its HTML report `<out>/<report>.html`,
+    /// and measures the mesh's CPU time per operation.
+    async fn run(&self, args: &BenchArgs, step: &Step, report: &str) -> anyhow::Result<Measured> {
+        // The load generator holds one mesh's products and customers at a time.
+        setup::restore(self.target.clone());
+        scenarios::restore_customers(self.customers.clone());
         let name = format!("{} @{}", step.scenario, step.users);
-        eprintln!("bench: {name} for {} s{}", args.seconds, if mesh.traced { ", exporting traces" } else { "" });
-        let before = cpu(&components);
-        let traced = if mesh.traced { "-traced" } else { "" };
-        let report = args.out.join(format!("{}-{}{traced}.html", step.scenario, step.users));
-        let metrics = attack(configuration(&host, step.users, args.seconds, &report), step.scenario).await?;
-        let after = cpu(&components);
+        let traced = if self.mesh.traced { ", exporting traces" } else { "" };
+        eprintln!("bench: {name} for {} s{traced}", args.seconds);
+        let before = cpu(&self.components);
+        let report = args.out.join(format!("{report}.html"));
+        let metrics =
+            attack(configuration(&self.mesh.host(), step.users, args.seconds, &report), step.scenario).await?;
+        let after = cpu(&self.components);
         let summary = Summary::of(&metrics);
         let operations =
             summary.rows.iter().filter(|r| r.request.contains(step.operation)).map(|r| r.count).sum::<usize>();
         let per_op = |seconds: f64| if operations == 0 { 0.0 } else { seconds * 1000.0 / operations as f64 };
-        let by_component: Vec<(String, f64)> = components
+        let by_component: Vec<(String, f64)> = self
+            .components
             .iter()
             .zip(before.iter().zip(&after))
             .map(|(c, (b, a))| (c.name.clone(), per_op(a - b)))
             .collect();
         let total = by_component.iter().map(|(_, ms)| ms).sum();
-        steps.push(Measured { step: name, summary, cpu_ms_per_operation: total, cpu_ms_by_component: by_component });
+        Ok(Measured { step: name, summary, cpu_ms_per_operation: total, cpu_ms_by_component: by_component })
     }
-    let loaded = memory(&components);
-    Ok(MeshRun { steps, components, idle, loaded })
 }
 
 fn configuration(host: &str, users: usize, seconds: u64, report: &std::path::Path) -> GooseConfiguration {

@@ -7,7 +7,7 @@ mod shopper;
 use goose::prelude::*;
 
 use crate::scenario_kind::ScenarioKind;
-pub use shopper::sign_up_ahead;
+pub use shopper::{customers, restore_customers, sign_up_ahead};
 
 /// The goose scenarios for `kind`.
 pub fn build(kind: ScenarioKind) -> Result<Vec<Scenario>, GooseError> {

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::{
     http::{Call, json_of},
-    setup::{post_json, target},
+    setup::{current, post_json, target},
 };
 
 /// Access tokens of the customers signed up so far, by virtual user.
@@ -42,7 +42,7 @@ pub fn checkout() -> Scenario {
 /// Signs up the customers of virtual users `0..count` ahead of a run, so
 /// that what a run measures does not include hashing their passwords.
 pub async fn sign_up_ahead(host: &str, count: usize) -> anyhow::Result<()> {
-    let run_id = target().map_err(|e| anyhow::anyhow!("{e:?}"))?.run_id.clone();
+    let run_id = current()?.run_id.clone();
     // Tokens of another mesh's customers are worth nothing here.
     CUSTOMERS.lock().unwrap_or_else(PoisonError::into_inner).take();
     let http = reqwest::Client::new();
@@ -61,6 +61,17 @@ pub async fn sign_up_ahead(host: &str, count: usize) -> anyhow::Result<()> {
         CUSTOMERS.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert_default().insert(index, token);
     }
     Ok(())
+}
+
+/// The customers signed up so far, by virtual user, to hand back to
+/// [`restore_customers`] after another mesh's were signed up.
+pub fn customers() -> HashMap<usize, String> {
+    CUSTOMERS.lock().unwrap_or_else(PoisonError::into_inner).clone().unwrap_or_default()
+}
+
+/// Makes `customers`, from an earlier [`customers`], the ones virtual users sign in as.
+pub fn restore_customers(customers: HashMap<usize, String>) {
+    *CUSTOMERS.lock().unwrap_or_else(PoisonError::into_inner) = Some(customers);
 }
 
 const PASSWORD: &str = "load-test-password";

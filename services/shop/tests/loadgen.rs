@@ -9,16 +9,30 @@ use shop_loadgen::bench::{self, BenchArgs};
 
 async fn smoke_run(port: u16, postgres: Option<String>) {
     let out = tempfile::tempdir().unwrap();
-    let args =
-        BenchArgs { shop: env!("CARGO_BIN_EXE_shop").into(), seconds: 1, port, out: out.path().into(), postgres };
+    // Two rounds of the trace-export steps: the load generator switches
+    // between the two meshes it compares and back.
+    let args = BenchArgs {
+        shop: env!("CARGO_BIN_EXE_shop").into(),
+        seconds: 1,
+        port,
+        trace_rounds: 2,
+        out: out.path().into(),
+        postgres,
+    };
     let report = bench::run(args).await.unwrap();
     assert!(report.requests > 100, "the profile sent requests: {report:?}");
     assert_eq!(report.failures, 0, "no request failed: {report:?}");
-    // The traced steps' requests each make a span at least, all flushed
+    // The traced rounds' requests each make a span at least, all flushed
     // when the traced mesh stops.
     assert!(report.spans_exported > 100, "the collector counted the exported spans: {report:?}");
     assert!(out.path().join("bench.json").exists(), "the figures were written for machines");
     assert!(out.path().join("checkout-32.html").exists(), "each step has its HTML report");
+    for arm in ["untraced", "traced"] {
+        for round in 1..=2 {
+            let report = out.path().join(format!("checkout-32-{arm}-{round}.html"));
+            assert!(report.exists(), "each trace-export round has its report: {}", report.display());
+        }
+    }
 }
 
 // One test, the backends one after the other: the load generator keeps the

@@ -1,7 +1,5 @@
-//! What exporting traces costs: the same steps on a mesh that exports every
-//! span (every request is sampled) over OTLP/gRPC to a collector here, which
-//! counts what it receives and keeps nothing, against the mesh that exports
-//! nothing.
+//! The bench's trace collector: OTLP/gRPC on a free loopback port, counting
+//! the spans it receives and keeping nothing.
 
 use std::{
     net::SocketAddr,
@@ -15,16 +13,6 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::codegen::{BoxFuture, Service, http};
-
-use super::{Measured, Step};
-use crate::ScenarioKind;
-
-/// The steps measured again with traces exported.
-pub(super) const PROFILE: [Step; 3] = [
-    Step { scenario: ScenarioKind::RestPage, users: 32, operation: "page_size=20" },
-    Step { scenario: ScenarioKind::GraphqlPage, users: 32, operation: "products(first: 20)" },
-    Step { scenario: ScenarioKind::Checkout, users: 32, operation: "(checkout)" },
-];
 
 /// An OTLP/gRPC trace collector on a free loopback port that counts spans.
 pub(super) struct SpanSink {
@@ -127,25 +115,6 @@ struct ScopeSpanCount {
 /// A `Span`, every field skipped.
 #[derive(Clone, PartialEq, prost::Message)]
 struct SkippedSpan {}
-
-/// Each traced step's throughput and CPU against the same step untraced.
-pub(super) fn print_cost(plain: &[Measured], traced: &[Measured], spans: u64) {
-    println!("\ntrace export ({spans} spans received), against the same step exporting nothing:");
-    for (step, with) in PROFILE.iter().zip(traced) {
-        let Some(without) = plain.iter().find(|m| m.step == with.step) else { continue };
-        let rate = |m: &Measured| {
-            m.summary.rows.iter().find(|r| r.request.contains(step.operation)).map_or(0.0, |r| r.per_second)
-        };
-        let (before, after) = (rate(without), rate(with));
-        println!(
-            "  {:<20} {before:>8.1} -> {after:>8.1} req/s ({:+.1}%), CPU {:.2} -> {:.2} ms per operation",
-            with.step,
-            100.0 * (after - before) / before.max(f64::MIN_POSITIVE),
-            without.cpu_ms_per_operation,
-            with.cpu_ms_per_operation,
-        );
-    }
-}
 
 #[cfg(test)]
 mod tests {
