@@ -21,16 +21,16 @@ chaos:          ## the fault matrix, a longer profile than CI's (5 rounds, 8 cus
 	SHOP_TEST_POSTGRES_URL=$(PG_URL) CHAOS_ROUNDS=5 CHAOS_CUSTOMERS=8 cargo test -p shop --test chaos -- --nocapture --test-threads 1
 
 bench:          ## the standard load profile on a mesh of its own (release build, SQLite): one table, ratios, CPU per operation, RSS
-	cargo build --release --bins
+	cargo build --release --bin shop --bin shop-loadgen
 	target/release/shop-loadgen bench
 
-bench-dist:     ## the same with the binary the image ships (the `dist` profile: fat LTO, one codegen unit; a slower build)
+bench-dist:     ## the same with the binary the image ships (the `dist` profile: the release build, stripped)
 	cargo build --release --bin shop-loadgen
 	cargo build --profile dist --bin shop
 	target/release/shop-loadgen bench --shop target/dist/shop --out target/bench-dist
 
 bench-postgres: ## the same on PostgreSQL at $(PG_URL) (fresh databases, dropped afterwards)
-	cargo build --release --bins
+	cargo build --release --bin shop --bin shop-loadgen
 	target/release/shop-loadgen bench --postgres $(PG_URL)
 
 rest-contract:  ## schemathesis against the REST API, longer than CI's run, on SQLite and PostgreSQL at $(PG_URL) (tools as for test-deploy)

@@ -61,7 +61,7 @@ impl BenchMesh {
             .kill_on_drop(true)
             .spawn()
             .with_context(|| {
-                format!("starting {} (build it with cargo build --release --bins)", args.shop.display())
+                format!("starting {} (build it with cargo build --release --bin shop)", args.shop.display())
             })?;
         let mesh = Self { launcher, data, postgres, admin_password, port: edge_port, traced: collector.is_some() };
         wait_ready(&mesh.host()).await?;

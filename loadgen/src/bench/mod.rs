@@ -25,7 +25,7 @@ use crate::{
 /// `shop-loadgen bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// The launcher to start; build it with `cargo build --release --bins`.
+    /// The launcher to start; build it with `cargo build --release --bin shop`.
     #[arg(long, default_value = "target/release/shop")]
     pub shop: PathBuf,
 
