@@ -1,8 +1,10 @@
 //! The bench: one run that starts a mesh (the release `shop` launcher, on
 //! SQLite in a temporary directory, on ports below the ephemeral range),
 //! measures the edge's /healthz floor and every scenario at 2 and 32 users,
-//! and prints one table, the ratios the targets are stated in, the mesh's CPU
-//! time per operation and each component's memory, idle and after the load.
+//! and prints one table, the ratios the targets are stated in (from rounds
+//! of their steps taking turns, [`ratios`]), the mesh's CPU time per
+//! operation and each component's memory, idle and after the load; then what
+//! exporting traces costs ([`trace_cost`]).
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc};
 
@@ -13,6 +15,7 @@ use serde::Serialize;
 mod collector;
 mod mesh;
 mod postgres;
+mod ratios;
 mod trace_cost;
 
 use crate::{
@@ -38,9 +41,10 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 18080)]
     pub port: u16,
 
-    /// Rounds of each trace-export step on each of the two meshes compared.
+    /// Rounds of the steps compared: the ratios' three steps in turns, and
+    /// each trace-export step on each of its two meshes.
     #[arg(long, default_value_t = 3)]
-    pub trace_rounds: usize,
+    pub rounds: usize,
 
     /// Where the HTML and JSON reports go.
     #[arg(long, default_value = "target/bench")]
@@ -113,10 +117,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
     let traced = trace_cost::measure(&args).await?;
     trace_cost::print(&traced);
 
-    let json = serde_json::to_string_pretty(&serde_json::json!({ "steps": plain.steps, "traced": traced.steps }))?;
+    let json = serde_json::json!({ "steps": plain.steps, "ratios": plain.ratios, "traced": traced.steps });
+    let json = serde_json::to_string_pretty(&json)?;
     std::fs::write(args.out.join("bench.json"), json)?;
     println!("reports: {}/*.html, figures: {}/bench.json", args.out.display(), args.out.display());
-    let all = plain.steps.iter().chain(traced.steps.iter().flat_map(|c| c.plain.iter().chain(&c.traced)));
+    let ratio_steps = plain.ratios.iter().flat_map(|r| &r.steps);
+    let traced_steps = traced.steps.iter().flat_map(|c| c.plain.iter().chain(&c.traced));
+    let all = plain.steps.iter().chain(ratio_steps).chain(traced_steps);
     let failures = all.clone().map(|m| m.summary.failures()).sum();
     let requests = all.flat_map(|m| &m.summary.rows).map(|r| r.count).sum();
     Ok(BenchReport { requests, failures, spans_exported: traced.spans })
@@ -125,6 +132,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
 /// What one mesh showed under the standard profile.
 struct MeshRun {
     steps: Vec<Measured>,
+    ratios: Vec<ratios::Round>,
     components: Vec<Component>,
     /// Each component's resident memory before the load, and after it.
     idle: Vec<Memory>,
@@ -139,8 +147,9 @@ async fn measure(args: &BenchArgs, mesh: &BenchMesh) -> anyhow::Result<MeshRun> 
         let report = format!("{}-{}", step.scenario, step.users);
         steps.push(driven.run(args, step, &report).await?);
     }
+    let ratios = ratios::measure(args, &driven).await?;
     let loaded = memory(&driven.components);
-    Ok(MeshRun { steps, components: driven.components, idle, loaded })
+    Ok(MeshRun { steps, ratios, components: driven.components, idle, loaded })
 }
 
 /// A mesh made ready for load: its components, and the products and
@@ -225,24 +234,14 @@ fn cpu(components: &[Component]) -> Vec<f64> {
 }
 
 fn print_report(run: &MeshRun) {
-    let MeshRun { steps: measured, components, idle, loaded } = run;
+    let MeshRun { steps: measured, ratios, components, idle, loaded } = run;
     println!("\n{}", header().replacen("request ", "step / request ", 1));
     for m in measured {
         for row in m.summary.rows.iter().filter(|r| !r.request.contains("register")) {
             print!("{}", row.line(&format!("{} {}", m.step, row.request)));
         }
     }
-    let rate = |step: &str, name: &str| {
-        measured.iter().find(|m| m.step == step).and_then(|m| m.summary.row(name)).map_or(0.0, |r| r.per_second)
-    };
-    let floor = rate("healthz @32", "/healthz");
-    let rest = rate("rest-page @32", "page_size=20");
-    let graphql = rate("graphql-page @32", "products(first: 20)");
-    println!(
-        "\nratios: REST page @32 / healthz @32 = {:.1}%; GraphQL page @32 / REST page @32 = {:.1}%",
-        100.0 * rest / floor.max(f64::MIN_POSITIVE),
-        100.0 * graphql / rest.max(f64::MIN_POSITIVE)
-    );
+    ratios::print(ratios);
     println!("\nmesh CPU per operation (ms):");
     for m in measured.iter().filter(|m| m.cpu_ms_per_operation > 0.0) {
         let parts: Vec<String> =
@@ -255,5 +254,42 @@ fn print_report(run: &MeshRun) {
             "  {:<13} {:>6.1} -> {:>6.1}   anonymous {:>5.1} -> {:>5.1}",
             c.name, i.resident, l.resident, i.anonymous, l.anonymous
         );
+    }
+}
+
+/// The middle value (the mean of the middle two of an even count); 0 for none.
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+/// `low-high`, to no decimals; `-` for none.
+fn range(values: &[f64]) -> String {
+    let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if values.is_empty() { "-".into() } else { format!("{low:.0}-{high:.0}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{median, range};
+
+    #[test]
+    fn the_median_is_the_middle_value_or_the_mean_of_the_middle_two() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&[7.0]), 7.0);
+        assert_eq!(median(&[]), 0.0);
+    }
+
+    #[test]
+    fn a_range_is_its_lowest_and_highest_value() {
+        assert_eq!(range(&[86.7, 75.3, 140.8]), "75-141");
+        assert_eq!(range(&[]), "-");
     }
 }

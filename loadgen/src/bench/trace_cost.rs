@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::{BenchArgs, Driven, Measured, Step, collector::SpanSink, mesh::BenchMesh};
+use super::{BenchArgs, Driven, Measured, Step, collector::SpanSink, median, mesh::BenchMesh, range};
 use crate::ScenarioKind;
 
 /// The steps measured on both meshes.
@@ -77,7 +77,7 @@ async fn alternate(args: &BenchArgs, plain: &BenchMesh, traced: &BenchMesh) -> a
             plain: Vec::new(),
             traced: Vec::new(),
         };
-        for round in 1..=args.trace_rounds.max(1) {
+        for round in 1..=args.rounds.max(1) {
             let report = |arm: &str| format!("{}-{}-{arm}-{round}", step.scenario, step.users);
             // Whichever ran second in one round runs first in the next.
             if round % 2 == 1 {
@@ -116,35 +116,5 @@ pub(super) fn print(cost: &TraceCost) {
             median(&cpu(&step.plain)),
             median(&cpu(&step.traced)),
         );
-    }
-}
-
-/// The middle value (the mean of the middle two of an even count); 0 for none.
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    match sorted.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-    }
-}
-
-fn range(values: &[f64]) -> String {
-    let low = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if values.is_empty() { "-".into() } else { format!("{low:.0}-{high:.0}") }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::median;
-
-    #[test]
-    fn the_median_is_the_middle_value_or_the_mean_of_the_middle_two() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
-        assert_eq!(median(&[7.0]), 7.0);
-        assert_eq!(median(&[]), 0.0);
     }
 }

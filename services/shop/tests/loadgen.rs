@@ -9,13 +9,13 @@ use shop_loadgen::bench::{self, BenchArgs};
 
 async fn smoke_run(port: u16, postgres: Option<String>) {
     let out = tempfile::tempdir().unwrap();
-    // Two rounds of the trace-export steps: the load generator switches
-    // between the two meshes it compares and back.
+    // Two rounds of the compared steps: the ratios' steps take turns, and
+    // the load generator switches between the two trace meshes and back.
     let args = BenchArgs {
         shop: env!("CARGO_BIN_EXE_shop").into(),
         seconds: 1,
         port,
-        trace_rounds: 2,
+        rounds: 2,
         out: out.path().into(),
         postgres,
     };
@@ -27,6 +27,10 @@ async fn smoke_run(port: u16, postgres: Option<String>) {
     assert!(report.spans_exported > 100, "the collector counted the exported spans: {report:?}");
     assert!(out.path().join("bench.json").exists(), "the figures were written for machines");
     assert!(out.path().join("checkout-32.html").exists(), "each step has its HTML report");
+    for round in 1..=2 {
+        let report = out.path().join(format!("graphql-page-32-ratio-{round}.html"));
+        assert!(report.exists(), "each ratio round has its report: {}", report.display());
+    }
     for arm in ["untraced", "traced"] {
         for round in 1..=2 {
             let report = out.path().join(format!("checkout-32-{arm}-{round}.html"));
