@@ -3,8 +3,8 @@
 //! the three steps take turns on the same mesh, each round starting with the
 //! next step. Each round's ratios compare steps run seconds apart; the
 //! medians over rounds are printed. Read off the profile's single steps,
-//! minutes apart, the GraphQL page came out anywhere from 75% to 141% of the
-//! REST page for the same code, from the machine's drift alone.
+//! minutes apart, the GraphQL page came out at 75% and at 87% of the REST
+//! page in two runs of the same code, from the machine's drift alone.
 
 use serde::Serialize;
 
