@@ -92,6 +92,13 @@ struct Measured {
     cpu_ms_by_component: Vec<(String, f64)>,
 }
 
+impl Measured {
+    /// Requests per second of the request named like `operation`; 0 if none ran.
+    fn rate(&self, operation: &str) -> f64 {
+        self.summary.row(operation).map_or(0.0, |r| r.per_second)
+    }
+}
+
 /// What a bench run found, printed as it went.
 #[derive(Debug)]
 pub struct BenchReport {

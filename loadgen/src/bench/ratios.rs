@@ -48,17 +48,13 @@ pub(super) async fn measure(args: &BenchArgs, driven: &Driven<'_>) -> anyhow::Re
             let step = &steps[which];
             let report = format!("{}-{}-ratio-{}", step.scenario, step.users, round + 1);
             let one = driven.run(args, step, &report).await?;
-            rates[which] = rate(&one, step);
+            rates[which] = one.rate(step.operation);
             measured.push(one);
         }
         let [healthz, rest, graphql] = rates;
         rounds.push(Round { healthz, rest, graphql, steps: measured });
     }
     Ok(rounds)
-}
-
-fn rate(measured: &Measured, step: &Step) -> f64 {
-    measured.summary.row(step.operation).map_or(0.0, |r| r.per_second)
 }
 
 /// The median of each ratio over the rounds, and the rounds' range.

@@ -101,9 +101,7 @@ pub(super) fn print(cost: &TraceCost) {
         cost.spans
     );
     for step in &cost.steps {
-        let rates = |rounds: &[Measured]| -> Vec<f64> {
-            rounds.iter().map(|m| m.summary.row(step.operation).map_or(0.0, |r| r.per_second)).collect()
-        };
+        let rates = |rounds: &[Measured]| -> Vec<f64> { rounds.iter().map(|m| m.rate(step.operation)).collect() };
         let cpu = |rounds: &[Measured]| -> Vec<f64> { rounds.iter().map(|m| m.cpu_ms_per_operation).collect() };
         let (plain, traced) = (rates(&step.plain), rates(&step.traced));
         let (before, after) = (median(&plain), median(&traced));
