@@ -1,5 +1,7 @@
 //! The bundled SQLite is built as `.cargo/config.toml` asks: multi-thread
-//! mode, no allocation statistics. A build that missed the flags (a copied
+//! mode, no allocation statistics, plans that do not depend on bound values
+//! (so that a cached statement with `LIMIT ?` is not planned again on every
+//! run). A build that missed the flags (a copied
 //! workspace without `.cargo`, a changed dependency) is found here, not in a
 //! profile.
 
@@ -16,7 +18,7 @@ struct CompileOption {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_is_built_without_per_call_mutexes() {
+async fn sqlite_is_built_as_the_cargo_config_asks() {
     let dir = tempfile::tempdir().unwrap();
     let db =
         Db::connect(&DatabaseConfig::new(format!("sqlite://{}", dir.path().join("t.db").display()))).await.unwrap();
@@ -29,4 +31,5 @@ async fn sqlite_is_built_without_per_call_mutexes() {
             .collect();
     assert!(options.contains(&"THREADSAFE=2".to_owned()), "{options:?}");
     assert!(options.contains(&"DEFAULT_MEMSTATUS=0".to_owned()), "{options:?}");
+    assert!(options.contains(&"ENABLE_QPSG".to_owned()), "{options:?}");
 }
