@@ -14,6 +14,7 @@ pub mod domain;
 mod error;
 mod mailer;
 mod metrics;
+mod positions;
 mod schema;
 mod state;
 mod store;
@@ -56,6 +57,7 @@ impl Service for AppState {
             nats: config.producers.nats.clone(),
             metrics: NotificationMetrics::new(),
             recorded: Arc::default(),
+            positions: Arc::default(),
         })
     }
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use shop_runtime::{auth::TokenVerifier, db::Db};
 use tokio::sync::Notify;
 
-use crate::{clients::Clients, mailer::Mailer, metrics::NotificationMetrics, templates::Templates};
+use crate::{
+    clients::Clients, mailer::Mailer, metrics::NotificationMetrics, positions::StoredPositions, templates::Templates,
+};
 
 /// Built once at start-up, cheap to clone.
 #[derive(Clone, Debug)]
@@ -29,6 +31,9 @@ pub struct AppState {
     pub metrics: NotificationMetrics,
     /// Wakes the delivery rounds when mails are recorded.
     pub recorded: Arc<Notify>,
+    /// The feed positions stored, so that events that record nothing need
+    /// not each write theirs.
+    pub positions: Arc<StoredPositions>,
 }
 
 /// How sending is retried.

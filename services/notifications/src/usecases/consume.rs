@@ -58,7 +58,9 @@ impl Handler for AppState {
     }
 
     async fn position(&self, producer: &'static str) -> Result<i64, Error> {
-        Ok(store::position(&mut self.db.conn().await?, producer).await?)
+        let position = store::position(&mut self.db.conn().await?, producer).await?;
+        self.positions.stored(producer, position);
+        Ok(position)
     }
 }
 
@@ -83,10 +85,14 @@ async fn record(state: &AppState, delivery: Delivery) -> Result<(), Error> {
     let Delivery { producer, event, checkpoint } = delivery;
     let now = time::now();
     // An event that asks for no mail has nothing to record once: only a
-    // feed's position moves (a stream's message is acked by the caller).
+    // feed's position moves, and not at once (see `positions`); a stream's
+    // message is acked by the caller.
     let Some(plan) = domain::plan(&event) else {
-        if let Checkpoint::Position(position) = checkpoint {
+        if let Checkpoint::Position(position) = checkpoint
+            && state.positions.due(producer, position)
+        {
             state.db.write(async |w| store::set_position(w, producer, position, now).await).await?;
+            state.positions.stored(producer, position);
         }
         counted(state, producer, &event, now);
         return Ok(());
@@ -111,6 +117,9 @@ async fn record(state: &AppState, delivery: Delivery) -> Result<(), Error> {
             Ok::<_, Error>(first)
         })
         .await?;
+    if let Checkpoint::Position(position) = checkpoint {
+        state.positions.stored(producer, position);
+    }
     if first {
         counted(state, producer, &event, now);
         if !mails.is_empty() {

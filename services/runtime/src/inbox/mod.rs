@@ -24,7 +24,9 @@ pub use nats::follow_stream;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Checkpoint {
     /// The event's position in the producer's feed: the handler stores it
-    /// in the same transaction as the event, and resumes after it.
+    /// in the same transaction as what the event makes it record, and a new
+    /// subscription resumes after the one stored. (An event that records
+    /// nothing may leave it to a later event: it is harmless to repeat.)
     Position(i64),
     /// The broker keeps the consumer's place: it is acknowledged once the
     /// handler has committed.
