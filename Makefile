@@ -2,7 +2,7 @@
 
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run run-dev test test-postgres test-deploy chaos bench bench-postgres rest-contract bench-dist ci fmt lint graphql-schema proto-lint build \
+.PHONY: run run-dev test test-postgres test-deploy chaos bench bench-postgres bench-compare rest-contract bench-dist ci fmt lint graphql-schema proto-lint build \
 	image compose-up compose-config k8s-secrets k8s-render k8s-validate vendor-assets
 
 run:            ## start the whole mesh (release build)
@@ -32,6 +32,11 @@ bench-dist:     ## the same with the binary the image ships (the `dist` profile:
 bench-postgres: ## the same on PostgreSQL at $(PG_URL) (fresh databases, dropped afterwards)
 	cargo build --release --bin shop --bin shop-loadgen
 	target/release/shop-loadgen bench --postgres $(PG_URL)
+
+bench-compare:  ## this build against BEFORE (a copy of an earlier target/release/shop), two meshes side by side, alternating rounds
+	@test -n "$(BEFORE)" || { echo "usage: make bench-compare BEFORE=<the shop binary to compare with>"; exit 2; }
+	cargo build --release --bin shop --bin shop-loadgen
+	target/release/shop-loadgen bench --against $(BEFORE) --out target/bench-compare
 
 rest-contract:  ## schemathesis against the REST API, longer than CI's run, on SQLite and PostgreSQL at $(PG_URL) (tools as for test-deploy)
 	bash .ci/deploy-tools

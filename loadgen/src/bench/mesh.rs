@@ -2,7 +2,7 @@
 //! dir (and fresh PostgreSQL databases when asked), on ports below the
 //! ephemeral range, ready before it is measured and stopped after.
 
-use std::time::Duration;
+use std::{path::Path, time::Duration};
 
 use anyhow::{Context as _, bail};
 use tokio::process::{Child, Command};
@@ -11,6 +11,9 @@ use super::{BenchArgs, postgres::BenchDatabases};
 
 /// How far below the edge's port the products service's is.
 const PRODUCTS_BELOW_EDGE: u16 = 28;
+/// How far below the bench's ports the first of two meshes side by side
+/// runs: the second takes the bench's own.
+const FIRST_OF_TWO_BELOW: u16 = 100;
 
 /// A running mesh.
 pub(super) struct BenchMesh {
@@ -21,21 +24,29 @@ pub(super) struct BenchMesh {
     pub admin_password: String,
     /// The edge's port; the services' are the next ones down.
     pub port: u16,
-    /// Whether it exports every span to a collector.
-    pub traced: bool,
+    /// What the bench calls it (its log is `<out>/<name>.log`).
+    pub name: String,
+}
+
+/// A mesh to start: its name, its launcher, and where it exports spans.
+pub(super) struct MeshSpec<'a> {
+    pub name: &'a str,
+    pub shop: &'a Path,
+    pub collector: Option<&'a str>,
 }
 
 impl BenchMesh {
-    /// Starts a mesh with its edge on `port`, exporting spans to `collector`
-    /// if given, and waits until it is ready. Its log is `<out>/<name>.log`.
-    pub async fn start(args: &BenchArgs, name: &str, port: u16, collector: Option<&str>) -> anyhow::Result<Self> {
+    /// Starts `spec`'s launcher with its edge on `port` and waits until it
+    /// is ready.
+    pub async fn start(args: &BenchArgs, spec: &MeshSpec<'_>, port: u16) -> anyhow::Result<Self> {
+        let MeshSpec { name, shop, collector } = *spec;
         let data = tempfile::tempdir()?;
         let admin_password = uuid::Uuid::now_v7().simple().to_string();
         let postgres = args.postgres.as_deref().map(BenchDatabases::new);
         let log = std::fs::File::create(args.out.join(format!("{name}.log")))?;
         let edge_port = port;
         let port = |offset: u16| (edge_port - offset).to_string();
-        let mut command = Command::new(&args.shop);
+        let mut command = Command::new(shop);
         if let Some(postgres) = &postgres {
             command.env("SHOP_POSTGRES_URL", &postgres.server).env("SHOP_POSTGRES_DATABASE_PREFIX", &postgres.prefix);
         }
@@ -60,12 +71,27 @@ impl BenchMesh {
             .stderr(log)
             .kill_on_drop(true)
             .spawn()
-            .with_context(|| {
-                format!("starting {} (build it with cargo build --release --bin shop)", args.shop.display())
-            })?;
-        let mesh = Self { launcher, data, postgres, admin_password, port: edge_port, traced: collector.is_some() };
+            .with_context(|| format!("starting {} (build it with cargo build --release --bin shop)", shop.display()))?;
+        let mesh = Self { launcher, data, postgres, admin_password, port: edge_port, name: name.to_owned() };
         wait_ready(&mesh.host()).await?;
         Ok(mesh)
+    }
+
+    /// Starts two meshes side by side: the first on ports
+    /// [`FIRST_OF_TWO_BELOW`] below the bench's, the second on the bench's own.
+    pub async fn start_two(
+        args: &BenchArgs,
+        first: &MeshSpec<'_>,
+        second: &MeshSpec<'_>,
+    ) -> anyhow::Result<(Self, Self)> {
+        let a = Self::start(args, first, args.port - FIRST_OF_TWO_BELOW).await?;
+        match Self::start(args, second, args.port).await {
+            Ok(b) => Ok((a, b)),
+            Err(error) => {
+                a.stop().await?;
+                Err(error)
+            }
+        }
     }
 
     /// The edge's address.

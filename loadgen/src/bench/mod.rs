@@ -12,10 +12,12 @@ use anyhow::{Context as _, bail};
 use goose::config::GooseConfiguration;
 use serde::Serialize;
 
+mod builds;
 mod collector;
 mod mesh;
 mod postgres;
 mod ratios;
+mod side_by_side;
 mod trace_cost;
 
 use crate::{
@@ -55,9 +57,15 @@ pub struct BenchArgs {
     /// own databases there and drops them when it ends.
     #[arg(long, env = "SHOP_BENCH_POSTGRES_URL", hide_env_values = true)]
     pub postgres: Option<String>,
+
+    /// Instead of the profile, compare `--shop` with this launcher (the
+    /// build before a change): both meshes side by side, in alternating
+    /// rounds of the pages, cart and checkout at 32 users (see [`builds`]).
+    #[arg(long)]
+    pub against: Option<PathBuf>,
 }
 
-use self::mesh::BenchMesh;
+use self::mesh::{BenchMesh, MeshSpec};
 
 /// One step of a profile.
 struct Step {
@@ -115,7 +123,11 @@ pub struct BenchReport {
 /// ([`trace_cost`]).
 pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let mesh = BenchMesh::start(&args, "mesh", args.port, None).await?;
+    if let Some(before) = &args.against {
+        return builds::compare(&args, before).await;
+    }
+    let mesh =
+        BenchMesh::start(&args, &MeshSpec { name: "mesh", shop: &args.shop, collector: None }, args.port).await?;
     let outcome = measure(&args, &mesh).await;
     let _data = mesh.stop().await?;
     let plain = outcome?;
@@ -129,11 +141,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
     std::fs::write(args.out.join("bench.json"), json)?;
     println!("reports: {}/*.html, figures: {}/bench.json", args.out.display(), args.out.display());
     let ratio_steps = plain.ratios.iter().flat_map(|r| &r.steps);
-    let traced_steps = traced.steps.iter().flat_map(|c| c.plain.iter().chain(&c.traced));
-    let all = plain.steps.iter().chain(ratio_steps).chain(traced_steps);
-    let failures = all.clone().map(|m| m.summary.failures()).sum();
-    let requests = all.flat_map(|m| &m.summary.rows).map(|r| r.count).sum();
-    Ok(BenchReport { requests, failures, spans_exported: traced.spans })
+    let traced_steps = traced.steps.iter().flat_map(|c| c.first.iter().chain(&c.second));
+    Ok(BenchReport::of(plain.steps.iter().chain(ratio_steps).chain(traced_steps), traced.spans))
+}
+
+impl BenchReport {
+    fn of<'a>(measured: impl Iterator<Item = &'a Measured> + Clone, spans_exported: u64) -> Self {
+        let failures = measured.clone().map(|m| m.summary.failures()).sum();
+        let requests = measured.flat_map(|m| &m.summary.rows).map(|r| r.count).sum();
+        Self { requests, failures, spans_exported }
+    }
 }
 
 /// What one mesh showed under the standard profile.
@@ -196,8 +213,7 @@ impl<'a> Driven<'a> {
         setup::restore(self.target.clone());
         scenarios::restore_customers(self.customers.clone());
         let name = format!("{} @{}", step.scenario, step.users);
-        let traced = if self.mesh.traced { ", exporting traces" } else { "" };
-        eprintln!("bench: {name} for {} s{traced}", args.seconds);
+        eprintln!("bench: {name} for {} s on {}", args.seconds, self.mesh.name);
         let before = cpu(&self.components);
         let report = args.out.join(format!("{report}.html"));
         let metrics =

@@ -1,6 +1,7 @@
 //! The load generator's smoke run: the bench's whole profile, one second a
 //! step, against a mesh the bench starts from this build's `shop` launcher,
-//! on SQLite and on PostgreSQL. Every request must succeed; the figures are
+//! on SQLite and on PostgreSQL; then the comparison of two builds (this one
+//! twice) on SQLite. Every request must succeed; the figures are
 //! not judged here (`make bench` prints them from a release build).
 
 #![allow(clippy::unwrap_used)]
@@ -18,6 +19,7 @@ async fn smoke_run(port: u16, postgres: Option<String>) {
         rounds: 2,
         out: out.path().into(),
         postgres,
+        against: None,
     };
     let report = bench::run(args).await.unwrap();
     assert!(report.requests > 100, "the profile sent requests: {report:?}");
@@ -39,6 +41,32 @@ async fn smoke_run(port: u16, postgres: Option<String>) {
     }
 }
 
+/// `bench --against`: this build against itself, side by side, one second
+/// a round; every round of every step on each mesh writes its report.
+async fn comparison_smoke_run(port: u16) {
+    let out = tempfile::tempdir().unwrap();
+    let shop: std::path::PathBuf = env!("CARGO_BIN_EXE_shop").into();
+    let args = BenchArgs {
+        shop: shop.clone(),
+        seconds: 1,
+        port,
+        rounds: 2,
+        out: out.path().into(),
+        postgres: None,
+        against: Some(shop),
+    };
+    let report = bench::run(args).await.unwrap();
+    assert!(report.requests > 100, "the comparison sent requests: {report:?}");
+    assert_eq!(report.failures, 0, "no request failed: {report:?}");
+    assert!(out.path().join("compare.json").exists(), "the figures were written for machines");
+    for arm in ["before", "after"] {
+        for round in 1..=2 {
+            let report = out.path().join(format!("checkout-32-{arm}-{round}.html"));
+            assert!(report.exists(), "each round on each build has its report: {}", report.display());
+        }
+    }
+}
+
 // One test, the backends one after the other: the load generator keeps the
 // mesh it drives (its products and customers) process-wide, as goose's
 // transactions need it, so two bench runs in one process cannot overlap.
@@ -48,4 +76,5 @@ async fn the_bench_profile_runs_against_fresh_meshes_without_a_failed_request() 
     smoke_run(23080, None).await;
     #[cfg(postgres_tests)]
     smoke_run(23180, Some(std::env::var("SHOP_TEST_POSTGRES_URL").unwrap())).await;
+    comparison_smoke_run(23380).await;
 }

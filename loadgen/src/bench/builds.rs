@@ -1,0 +1,53 @@
+//! Two builds compared: `shop-loadgen bench --against <before> --shop
+//! <after>` starts a mesh of each side by side ([`side_by_side`]) and runs
+//! the steps a change to the services is judged by in alternating rounds:
+//! the catalog pages, cart and checkout at 32 users. Run one bench per build
+//! instead, minutes apart, and the instance's drift alone moves checkout by
+//! 10% or more, as much as most changes are worth.
+
+use std::path::Path;
+
+use super::{
+    BenchArgs, BenchReport, Driven, Step,
+    mesh::{BenchMesh, MeshSpec},
+    side_by_side::{self, Arm},
+};
+use crate::ScenarioKind;
+
+/// The steps compared.
+const PROFILE: [Step; 5] = [
+    Step { scenario: ScenarioKind::RestPage, users: 32, operation: "page_size=20" },
+    Step { scenario: ScenarioKind::GraphqlPage, users: 32, operation: "products(first: 20)" },
+    Step { scenario: ScenarioKind::GrpcPage, users: 32, operation: "ListProducts" },
+    Step { scenario: ScenarioKind::Cart, users: 32, operation: "PATCH /api/v1/cart/items" },
+    Step { scenario: ScenarioKind::Checkout, users: 32, operation: "(checkout)" },
+];
+
+/// Runs the comparison of `before` with `--shop` and prints it; the figures
+/// go to `<out>/compare.json`.
+pub(super) async fn compare(args: &BenchArgs, before: &Path) -> anyhow::Result<BenchReport> {
+    let first = MeshSpec { name: "mesh-before", shop: before, collector: None };
+    let second = MeshSpec { name: "mesh-after", shop: &args.shop, collector: None };
+    let (first, second) = BenchMesh::start_two(args, &first, &second).await?;
+    let outcome = alternate(args, &first, &second).await;
+    let stopped = (first.stop().await, second.stop().await);
+    let steps = outcome?;
+    stopped.0?;
+    stopped.1?;
+    println!("\n{} against {}, medians of alternated rounds:", args.shop.display(), before.display());
+    side_by_side::print(&steps, true);
+    std::fs::write(args.out.join("compare.json"), serde_json::to_string_pretty(&steps)?)?;
+    println!("reports: {}/*.html, figures: {}/compare.json", args.out.display(), args.out.display());
+    Ok(BenchReport::of(steps.iter().flat_map(|c| c.first.iter().chain(&c.second)), 0))
+}
+
+async fn alternate(
+    args: &BenchArgs,
+    before: &BenchMesh,
+    after: &BenchMesh,
+) -> anyhow::Result<Vec<side_by_side::Comparison>> {
+    let users = PROFILE.iter().map(|s| s.users).max().unwrap_or(0);
+    let before = Arm { label: "before", mesh: Driven::prepare(before, users).await?.0 };
+    let after = Arm { label: "after", mesh: Driven::prepare(after, users).await?.0 };
+    side_by_side::alternate(args, &PROFILE, &before, &after).await
+}

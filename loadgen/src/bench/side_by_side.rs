@@ -1,0 +1,109 @@
+//! Two meshes measured side by side: each step runs in rounds that alternate
+//! between them (A then B, then B then A, ...), so that a machine that
+//! speeds up or slows down during the run weighs on both alike, and the
+//! medians of the rounds are compared. Measured one after the other, minutes
+//! apart, the same build came out anywhere from 23% slower to 8% faster than
+//! itself here, from that drift alone.
+
+use serde::Serialize;
+
+use super::{BenchArgs, Driven, Measured, Step, median, range};
+
+/// One mesh of the two, and what its rounds are called in report names.
+pub(super) struct Arm<'a> {
+    /// `untraced`, `before`, ...
+    pub label: &'static str,
+    pub mesh: Driven<'a>,
+}
+
+/// One step's rounds on each mesh.
+#[derive(Debug, Serialize)]
+pub(super) struct Comparison {
+    /// The step, as `scenario @users`.
+    pub step: String,
+    /// What the first mesh's rounds are called, then the second's.
+    pub labels: (&'static str, &'static str),
+    /// The operation its rates are read from.
+    #[serde(skip)]
+    operation: &'static str,
+    /// The rounds on the first mesh (the baseline).
+    pub first: Vec<Measured>,
+    /// The rounds on the second.
+    pub second: Vec<Measured>,
+}
+
+/// Runs every step of `steps` in `--rounds` rounds on both meshes, taking
+/// turns at going first.
+pub(super) async fn alternate(
+    args: &BenchArgs,
+    steps: &[Step],
+    first: &Arm<'_>,
+    second: &Arm<'_>,
+) -> anyhow::Result<Vec<Comparison>> {
+    let mut compared = Vec::new();
+    for step in steps {
+        let mut comparison = Comparison {
+            step: format!("{} @{}", step.scenario, step.users),
+            labels: (first.label, second.label),
+            operation: step.operation,
+            first: Vec::new(),
+            second: Vec::new(),
+        };
+        for round in 1..=args.rounds.max(1) {
+            let report = |arm: &Arm| format!("{}-{}-{}-{round}", step.scenario, step.users, arm.label);
+            // Whichever ran second in one round runs first in the next.
+            if round % 2 == 1 {
+                comparison.first.push(first.mesh.run(args, step, &report(first)).await?);
+                comparison.second.push(second.mesh.run(args, step, &report(second)).await?);
+            } else {
+                comparison.second.push(second.mesh.run(args, step, &report(second)).await?);
+                comparison.first.push(first.mesh.run(args, step, &report(first)).await?);
+            }
+        }
+        compared.push(comparison);
+    }
+    Ok(compared)
+}
+
+/// Each step's median throughput and CPU per operation, second against
+/// first, with the rounds' range; with `by_component`, the CPU medians of
+/// each component too.
+pub(super) fn print(comparisons: &[Comparison], by_component: bool) {
+    for step in comparisons {
+        let rates = |rounds: &[Measured]| -> Vec<f64> { rounds.iter().map(|m| m.rate(step.operation)).collect() };
+        let cpu = |rounds: &[Measured]| -> Vec<f64> { rounds.iter().map(|m| m.cpu_ms_per_operation).collect() };
+        let (first, second) = (rates(&step.first), rates(&step.second));
+        let (before, after) = (median(&first), median(&second));
+        println!(
+            "  {:<16} {before:>8.1} -> {after:>8.1} req/s ({:+.1}%), rounds {} | {}; CPU {:.2} -> {:.2} ms per operation",
+            step.step,
+            100.0 * (after - before) / before.max(f64::MIN_POSITIVE),
+            range(&first),
+            range(&second),
+            median(&cpu(&step.first)),
+            median(&cpu(&step.second)),
+        );
+        if by_component {
+            println!("  {:<16} {}", "", component_medians(&step.first, &step.second).join(", "));
+        }
+    }
+}
+
+/// `orders 1.32 -> 1.15` for each component that used CPU, medians of the rounds.
+fn component_medians(first: &[Measured], second: &[Measured]) -> Vec<String> {
+    let names = first.first().map(|m| m.cpu_ms_by_component.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>());
+    let of = |rounds: &[Measured], name: &str| -> f64 {
+        let values: Vec<f64> = rounds
+            .iter()
+            .filter_map(|m| m.cpu_ms_by_component.iter().find(|(n, _)| n == name).map(|(_, ms)| *ms))
+            .collect();
+        median(&values)
+    };
+    names
+        .unwrap_or_default()
+        .iter()
+        .map(|name| (name, of(first, name), of(second, name)))
+        .filter(|(_, before, after)| before.max(*after) >= 0.005)
+        .map(|(name, before, after)| format!("{name} {before:.2} -> {after:.2}"))
+        .collect()
+}
