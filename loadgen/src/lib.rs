@@ -40,6 +40,7 @@ enum Command {
     /// Starts a mesh (the release `shop` launcher) and runs the standard
     /// profile: the /healthz floor and every scenario at 2 and 32 users; prints
     /// one table, the ratios, CPU time per operation and each service's RSS.
+    /// With `--against <shop>`, compares that build with `--shop` instead.
     Bench(bench::BenchArgs),
 }
 

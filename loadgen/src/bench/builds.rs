@@ -1,9 +1,9 @@
 //! Two builds compared: `shop-loadgen bench --against <before> --shop
 //! <after>` starts a mesh of each side by side ([`side_by_side`]) and runs
 //! the steps a change to the services is judged by in alternating rounds:
-//! the catalog pages, cart and checkout at 32 users. Run one bench per build
-//! instead, minutes apart, and the instance's drift alone moves checkout by
-//! 10% or more, as much as most changes are worth.
+//! the catalog pages, cart and checkout at 32 users. One bench per build,
+//! minutes apart, cannot tell most changes from the instance's drift (see
+//! [`side_by_side`]).
 
 use std::path::Path;
 

@@ -24,14 +24,17 @@ pub(super) struct BenchMesh {
     pub admin_password: String,
     /// The edge's port; the services' are the next ones down.
     pub port: u16,
-    /// What the bench calls it (its log is `<out>/<name>.log`).
+    /// What the bench calls it.
     pub name: String,
 }
 
-/// A mesh to start: its name, its launcher, and where it exports spans.
+/// A mesh to start.
 pub(super) struct MeshSpec<'a> {
+    /// What the bench calls it: its log is `<out>/<name>.log`.
     pub name: &'a str,
+    /// The launcher it runs.
     pub shop: &'a Path,
+    /// The OTLP endpoint it exports every span to, if any.
     pub collector: Option<&'a str>,
 }
 

@@ -4,7 +4,9 @@
 //! and prints one table, the ratios the targets are stated in (from rounds
 //! of their steps taking turns, [`ratios`]), the mesh's CPU time per
 //! operation and each component's memory, idle and after the load; then what
-//! exporting traces costs ([`trace_cost`]).
+//! exporting traces costs ([`trace_cost`]). `--against` compares two builds
+//! instead ([`builds`]); both comparisons run two meshes side by side
+//! ([`side_by_side`]).
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc};
 
@@ -43,8 +45,9 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 18080)]
     pub port: u16,
 
-    /// Rounds of the steps compared: the ratios' three steps in turns, and
-    /// each trace-export step on each of its two meshes.
+    /// Rounds of the steps compared: the ratios' three steps in turns, each
+    /// trace-export step on each of its two meshes, and with `--against`
+    /// each step on each build.
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
 
@@ -120,7 +123,8 @@ pub struct BenchReport {
 
 /// Runs the bench and prints its figures: the standard profile on one mesh,
 /// then what exporting traces costs, on two more meshes side by side
-/// ([`trace_cost`]).
+/// ([`trace_cost`]). With `--against`, only the comparison of two builds
+/// ([`builds`]).
 pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     if let Some(before) = &args.against {
