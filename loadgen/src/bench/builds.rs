@@ -7,11 +7,7 @@
 
 use std::path::Path;
 
-use super::{
-    BenchArgs, BenchReport, Driven, Step,
-    mesh::{BenchMesh, MeshSpec},
-    side_by_side::{self, Arm},
-};
+use super::{BenchArgs, BenchReport, Step, mesh::MeshSpec, side_by_side};
 use crate::ScenarioKind;
 
 /// The steps compared.
@@ -28,26 +24,10 @@ const PROFILE: [Step; 5] = [
 pub(super) async fn compare(args: &BenchArgs, before: &Path) -> anyhow::Result<BenchReport> {
     let first = MeshSpec { name: "mesh-before", shop: before, collector: None };
     let second = MeshSpec { name: "mesh-after", shop: &args.shop, collector: None };
-    let (first, second) = BenchMesh::start_two(args, &first, &second).await?;
-    let outcome = alternate(args, &first, &second).await;
-    let stopped = (first.stop().await, second.stop().await);
-    let steps = outcome?;
-    stopped.0?;
-    stopped.1?;
+    let steps = side_by_side::measure(args, &PROFILE, ("before", first), ("after", second)).await?;
     println!("\n{} against {}, medians of alternated rounds:", args.shop.display(), before.display());
     side_by_side::print(&steps, true);
     std::fs::write(args.out.join("compare.json"), serde_json::to_string_pretty(&steps)?)?;
     println!("reports: {}/*.html, figures: {}/compare.json", args.out.display(), args.out.display());
     Ok(BenchReport::of(steps.iter().flat_map(|c| c.first.iter().chain(&c.second)), 0))
-}
-
-async fn alternate(
-    args: &BenchArgs,
-    before: &BenchMesh,
-    after: &BenchMesh,
-) -> anyhow::Result<Vec<side_by_side::Comparison>> {
-    let users = PROFILE.iter().map(|s| s.users).max().unwrap_or(0);
-    let before = Arm { label: "before", mesh: Driven::prepare(before, users).await?.0 };
-    let after = Arm { label: "after", mesh: Driven::prepare(after, users).await?.0 };
-    side_by_side::alternate(args, &PROFILE, &before, &after).await
 }

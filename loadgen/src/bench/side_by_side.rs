@@ -9,14 +9,17 @@
 
 use serde::Serialize;
 
-use super::{BenchArgs, Driven, Measured, Step, median, range};
+use super::{
+    BenchArgs, Driven, Measured, Step, median,
+    mesh::{BenchMesh, MeshSpec},
+    range,
+};
 
-/// One mesh of the two, and what its rounds are called in report names.
-pub(super) struct Arm<'a> {
-    /// `untraced`, `before`, ...
-    pub label: &'static str,
-    /// The mesh, made ready for load.
-    pub mesh: Driven<'a>,
+/// One mesh of the two, made ready for load, and what its rounds are
+/// called in report names (`untraced`, `before`, ...).
+struct Arm<'a> {
+    label: &'static str,
+    mesh: Driven<'a>,
 }
 
 /// One step's rounds on each mesh.
@@ -35,14 +38,34 @@ pub(super) struct Comparison {
     pub second: Vec<Measured>,
 }
 
-/// Runs every step of `steps` in `--rounds` rounds on both meshes, taking
-/// turns at going first.
-pub(super) async fn alternate(
+/// Starts a mesh for each side (a label for its rounds' reports, and what
+/// to start), runs every step of `steps` in `--rounds` rounds on both,
+/// taking turns at going first, and stops both meshes (which flushes a
+/// traced mesh's last spans).
+pub(super) async fn measure(
     args: &BenchArgs,
     steps: &[Step],
-    first: &Arm<'_>,
-    second: &Arm<'_>,
+    first: (&'static str, MeshSpec<'_>),
+    second: (&'static str, MeshSpec<'_>),
 ) -> anyhow::Result<Vec<Comparison>> {
+    let (a, b) = BenchMesh::start_two(args, &first.1, &second.1).await?;
+    let outcome = prepare_and_alternate(args, steps, (first.0, &a), (second.0, &b)).await;
+    let stopped = (a.stop().await, b.stop().await);
+    let compared = outcome?;
+    stopped.0?;
+    stopped.1?;
+    Ok(compared)
+}
+
+async fn prepare_and_alternate(
+    args: &BenchArgs,
+    steps: &[Step],
+    first: (&'static str, &BenchMesh),
+    second: (&'static str, &BenchMesh),
+) -> anyhow::Result<Vec<Comparison>> {
+    let users = steps.iter().map(|s| s.users).max().unwrap_or(0);
+    let first = Arm { label: first.0, mesh: Driven::prepare(first.1, users).await?.0 };
+    let second = Arm { label: second.0, mesh: Driven::prepare(second.1, users).await?.0 };
     let mut compared = Vec::new();
     for step in steps {
         let mut comparison = Comparison {
@@ -56,11 +79,11 @@ pub(super) async fn alternate(
             let report = |arm: &Arm| format!("{}-{}-{}-{round}", step.scenario, step.users, arm.label);
             // Whichever ran second in one round runs first in the next.
             if round % 2 == 1 {
-                comparison.first.push(first.mesh.run(args, step, &report(first)).await?);
-                comparison.second.push(second.mesh.run(args, step, &report(second)).await?);
+                comparison.first.push(first.mesh.run(args, step, &report(&first)).await?);
+                comparison.second.push(second.mesh.run(args, step, &report(&second)).await?);
             } else {
-                comparison.second.push(second.mesh.run(args, step, &report(second)).await?);
-                comparison.first.push(first.mesh.run(args, step, &report(first)).await?);
+                comparison.second.push(second.mesh.run(args, step, &report(&second)).await?);
+                comparison.first.push(first.mesh.run(args, step, &report(&first)).await?);
             }
         }
         compared.push(comparison);

@@ -5,10 +5,10 @@
 use serde::Serialize;
 
 use super::{
-    BenchArgs, Driven, Step,
+    BenchArgs, Step,
     collector::SpanSink,
-    mesh::{BenchMesh, MeshSpec},
-    side_by_side::{self, Arm, Comparison},
+    mesh::MeshSpec,
+    side_by_side::{self, Comparison},
 };
 use crate::ScenarioKind;
 
@@ -26,27 +26,14 @@ pub(super) struct TraceCost {
     pub spans: u64,
 }
 
-/// Starts the two meshes and the collector, runs the rounds and stops them.
+/// Starts the collector and the two meshes, runs the rounds and stops them.
 pub(super) async fn measure(args: &BenchArgs) -> anyhow::Result<TraceCost> {
     let collector = SpanSink::start().await?;
     let endpoint = collector.endpoint();
     let plain = MeshSpec { name: "mesh-untraced", shop: &args.shop, collector: None };
     let traced = MeshSpec { name: "mesh-traced", shop: &args.shop, collector: Some(&endpoint) };
-    let (plain, traced) = BenchMesh::start_two(args, &plain, &traced).await?;
-    let outcome = alternate(args, &plain, &traced).await;
-    // Stopping flushes the traced mesh's last spans to the collector.
-    let stopped = (plain.stop().await, traced.stop().await);
-    let steps = outcome?;
-    stopped.0?;
-    stopped.1?;
+    let steps = side_by_side::measure(args, &PROFILE, ("untraced", plain), ("traced", traced)).await?;
     Ok(TraceCost { steps, spans: collector.spans() })
-}
-
-async fn alternate(args: &BenchArgs, plain: &BenchMesh, traced: &BenchMesh) -> anyhow::Result<Vec<Comparison>> {
-    let users = PROFILE.iter().map(|s| s.users).max().unwrap_or(0);
-    let plain = Arm { label: "untraced", mesh: Driven::prepare(plain, users).await?.0 };
-    let traced = Arm { label: "traced", mesh: Driven::prepare(traced, users).await?.0 };
-    side_by_side::alternate(args, &PROFILE, &plain, &traced).await
 }
 
 /// Each step's median throughput and CPU per operation, traced against plain.
