@@ -46,6 +46,9 @@ pub enum TelemetryError {
     /// The OTLP exporter could not be built.
     #[error("cannot build the OTLP exporter: {0}")]
     Exporter(String),
+    /// The thread that writes log lines could not start.
+    #[error("cannot start the log writer: {0}")]
+    LogWriter(std::io::Error),
     /// A global subscriber is already installed.
     #[error("telemetry is already initialised: {0}")]
     AlreadyInitialised(String),
@@ -57,7 +60,7 @@ pub enum TelemetryError {
 #[derive(Debug)]
 pub struct TelemetryGuard {
     provider: SdkTracerProvider,
-    _log_writer: tracing_appender::non_blocking::WorkerGuard,
+    _log_writer: log_writer::WriterGuard,
 }
 
 impl TelemetryGuard {
@@ -81,7 +84,7 @@ pub fn init(service: &'static str, config: &TelemetryConfig) -> Result<Telemetry
 
     let filter = EnvFilter::try_new(&config.log_filter).map_err(|e| TelemetryError::Filter(e.to_string()))?;
     let trace_filter = filter::traces(&config.trace_filter)?;
-    let (writer, log_writer) = log_writer::stdout();
+    let (writer, log_writer) = log_writer::stdout().map_err(TelemetryError::LogWriter)?;
     let logs = match config.log_format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_target(false)
