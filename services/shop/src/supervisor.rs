@@ -3,6 +3,8 @@
 //! unexpected exits, and stopped with SIGTERM (then SIGKILL) in reverse order.
 
 use std::{
+    fmt::Write as _,
+    io::Write as _,
     net::SocketAddr,
     path::PathBuf,
     process::{ExitStatus, Stdio},
@@ -192,16 +194,35 @@ fn describe(status: &std::io::Result<ExitStatus>) -> String {
     }
 }
 
+/// Copies a component's output to the launcher's, each line prefixed with
+/// the component's name, in one write for all the lines that came in
+/// together (components write theirs in batches).
 async fn prefix_lines(name: &'static str, stream: impl AsyncRead + Unpin) {
-    let mut lines = BufReader::new(stream).lines();
+    let mut lines = BufReader::with_capacity(64 * 1024, stream).lines();
+    let mut out = String::new();
     while let Ok(Some(line)) = lines.next_line().await {
-        // A JSON line names its service itself and must stay parseable.
-        if line.starts_with('{') {
-            println!("{line}");
-        } else {
-            println!("{name:>8} | {line}");
+        prefixed(name, &line, &mut out);
+        while lines.get_ref().buffer().contains(&b'\n') {
+            match lines.next_line().await {
+                Ok(Some(line)) => prefixed(name, &line, &mut out),
+                _ => break,
+            }
         }
+        let mut stdout = std::io::stdout().lock();
+        // The launcher's own output gone, there is nowhere to copy to, and
+        // the component must not stall on a full pipe: read on, drop the lines.
+        let _ = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
+        out.clear();
     }
+}
+
+fn prefixed(name: &str, line: &str, out: &mut String) {
+    // A JSON line names its service itself and must stay parseable.
+    if !line.starts_with('{') {
+        let _ = write!(out, "{name:>8} | ");
+    }
+    out.push_str(line);
+    out.push('\n');
 }
 
 async fn is_ready(readiness: Readiness) -> bool {
