@@ -6,6 +6,13 @@
 //! faster than one exporting nothing; and two benches of the code before and
 //! after a change gave checkout 470.5 and 404.5 orders/s, while side by side
 //! the code after was the faster in every round.
+//!
+//! Half the rounds run with the meshes' places swapped: the mesh started
+//! second, on the bench's own ports, came out slower whatever build it ran
+//! (two builds compared in both orders: on the cached pages, whichever was
+//! second was 0.1% to 7.5% slower; on PostgreSQL, its notifications used
+//! 0.3 ms more CPU per order), which a comparison with one placement counted
+//! against whichever side had it.
 
 use serde::Serialize;
 
@@ -39,43 +46,73 @@ pub(super) struct Comparison {
 }
 
 /// Starts a mesh for each side (a label for its rounds' reports, and what
-/// to start), runs every step of `steps` in `--rounds` rounds on both,
-/// taking turns at going first, and stops both meshes (which flushes a
-/// traced mesh's last spans).
+/// to start), runs every step of `steps` in rounds on both, taking turns at
+/// going first, and stops both meshes (which flushes a traced mesh's last
+/// spans); then does it again with the meshes' places swapped (ports and
+/// order of start). `--rounds` is split between the two placements, rounded
+/// up to an even number.
 pub(super) async fn measure(
     args: &BenchArgs,
     steps: &[Step],
     first: (&'static str, MeshSpec<'_>),
     second: (&'static str, MeshSpec<'_>),
 ) -> anyhow::Result<Vec<Comparison>> {
-    let (a, b) = BenchMesh::start_two(args, &first.1, &second.1).await?;
-    let outcome = prepare_and_alternate(args, steps, (first.0, &a), (second.0, &b)).await;
-    let stopped = (a.stop().await, b.stop().await);
-    let compared = outcome?;
-    stopped.0?;
-    stopped.1?;
+    let mut compared: Vec<Comparison> = steps
+        .iter()
+        .map(|step| Comparison {
+            step: format!("{} @{}", step.scenario, step.users),
+            labels: (first.0, second.0),
+            operation: step.operation,
+            first: Vec::new(),
+            second: Vec::new(),
+        })
+        .collect();
+    let rounds_per_placement = args.rounds.max(1).div_ceil(2);
+    // Deleted only at the end: on ext4, creating files right after many were
+    // deleted is slow, and the second placement's meshes would pay for it.
+    let mut data_dirs = Vec::new();
+    for swapped in [false, true] {
+        let names =
+            [first.1.name, second.1.name].map(|name| if swapped { format!("{name}-swapped") } else { name.to_owned() });
+        let specs = (MeshSpec { name: &names[0], ..first.1 }, MeshSpec { name: &names[1], ..second.1 });
+        let (a, b) = if swapped {
+            let (b, a) = BenchMesh::start_two(args, &specs.1, &specs.0).await?;
+            (a, b)
+        } else {
+            BenchMesh::start_two(args, &specs.0, &specs.1).await?
+        };
+        let placement =
+            Placement { rounds: rounds_per_placement, first_round: if swapped { rounds_per_placement + 1 } else { 1 } };
+        let outcome = prepare_and_alternate(args, steps, placement, (first.0, &a), (second.0, &b), &mut compared).await;
+        let stopped = (a.stop().await, b.stop().await);
+        outcome?;
+        data_dirs.push(stopped.0?);
+        data_dirs.push(stopped.1?);
+    }
     Ok(compared)
+}
+
+/// Which rounds one placement of the meshes runs.
+#[derive(Clone, Copy)]
+struct Placement {
+    rounds: usize,
+    /// The number of its first round, in report names.
+    first_round: usize,
 }
 
 async fn prepare_and_alternate(
     args: &BenchArgs,
     steps: &[Step],
+    placement: Placement,
     first: (&'static str, &BenchMesh),
     second: (&'static str, &BenchMesh),
-) -> anyhow::Result<Vec<Comparison>> {
+    compared: &mut [Comparison],
+) -> anyhow::Result<()> {
     let users = steps.iter().map(|s| s.users).max().unwrap_or(0);
     let first = Arm { label: first.0, mesh: Driven::prepare(first.1, users).await?.0 };
     let second = Arm { label: second.0, mesh: Driven::prepare(second.1, users).await?.0 };
-    let mut compared = Vec::new();
-    for step in steps {
-        let mut comparison = Comparison {
-            step: format!("{} @{}", step.scenario, step.users),
-            labels: (first.label, second.label),
-            operation: step.operation,
-            first: Vec::new(),
-            second: Vec::new(),
-        };
-        for round in 1..=args.rounds.max(1) {
+    for (step, comparison) in steps.iter().zip(compared.iter_mut()) {
+        for round in placement.first_round..placement.first_round + placement.rounds {
             let report = |arm: &Arm| format!("{}-{}-{}-{round}", step.scenario, step.users, arm.label);
             // Whichever ran second in one round runs first in the next.
             if round % 2 == 1 {
@@ -86,9 +123,8 @@ async fn prepare_and_alternate(
                 comparison.first.push(first.mesh.run(args, step, &report(&first)).await?);
             }
         }
-        compared.push(comparison);
     }
-    Ok(compared)
+    Ok(())
 }
 
 /// Each step's median throughput and CPU per operation, second against

@@ -42,7 +42,8 @@ async fn smoke_run(port: u16, postgres: Option<String>) {
 }
 
 /// `bench --against`: this build against itself, side by side, one second
-/// a round; every round of every step on each mesh writes its report.
+/// a round, the meshes' places swapped for the second; every round of every
+/// step on each mesh writes its report.
 async fn comparison_smoke_run(port: u16) {
     let out = tempfile::tempdir().unwrap();
     let shop: std::path::PathBuf = env!("CARGO_BIN_EXE_shop").into();
@@ -65,6 +66,16 @@ async fn comparison_smoke_run(port: u16) {
             assert!(report.exists(), "each round on each build has its report: {}", report.display());
         }
     }
+    // The second round ran with the meshes' places swapped: "before" first
+    // on the ports below the bench's, then on the bench's own.
+    let edge_of = |log: &str| {
+        let log = std::fs::read_to_string(out.path().join(log)).unwrap();
+        let line = log.lines().find(|line| line.contains("edge listening")).map(str::to_owned);
+        line.unwrap_or_else(|| panic!("the edge said where it listens: {log}"))
+    };
+    assert!(edge_of("mesh-before.log").contains(&format!("127.0.0.1:{}", port - 100)));
+    assert!(edge_of("mesh-before-swapped.log").contains(&format!("127.0.0.1:{port}")));
+    assert!(edge_of("mesh-after-swapped.log").contains(&format!("127.0.0.1:{}", port - 100)));
 }
 
 // One test, the backends one after the other: the load generator keeps the
