@@ -47,7 +47,8 @@ pub struct BenchArgs {
 
     /// Rounds of the steps compared: the ratios' three steps in turns, each
     /// trace-export step on each of its two meshes, and with `--against`
-    /// each step on each build.
+    /// each step on each build. The two-mesh comparisons run half of them
+    /// with the meshes' places swapped, so an odd number is rounded up.
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
 
