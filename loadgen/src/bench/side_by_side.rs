@@ -81,9 +81,10 @@ pub(super) async fn measure(
         } else {
             BenchMesh::start_two(args, &specs.0, &specs.1).await?
         };
-        let placement =
-            Placement { rounds: rounds_per_placement, first_round: if swapped { rounds_per_placement + 1 } else { 1 } };
-        let outcome = prepare_and_alternate(args, steps, placement, (first.0, &a), (second.0, &b), &mut compared).await;
+        // Numbered on from the first placement's, in report names.
+        let rounds =
+            if swapped { rounds_per_placement + 1..2 * rounds_per_placement + 1 } else { 1..rounds_per_placement + 1 };
+        let outcome = prepare_and_alternate(args, steps, rounds, (first.0, &a), (second.0, &b), &mut compared).await;
         let stopped = (a.stop().await, b.stop().await);
         outcome?;
         data_dirs.push(stopped.0?);
@@ -92,18 +93,10 @@ pub(super) async fn measure(
     Ok(compared)
 }
 
-/// Which rounds one placement of the meshes runs.
-#[derive(Clone, Copy)]
-struct Placement {
-    rounds: usize,
-    /// The number of its first round, in report names.
-    first_round: usize,
-}
-
 async fn prepare_and_alternate(
     args: &BenchArgs,
     steps: &[Step],
-    placement: Placement,
+    rounds: std::ops::Range<usize>,
     first: (&'static str, &BenchMesh),
     second: (&'static str, &BenchMesh),
     compared: &mut [Comparison],
@@ -112,7 +105,7 @@ async fn prepare_and_alternate(
     let first = Arm { label: first.0, mesh: Driven::prepare(first.1, users).await?.0 };
     let second = Arm { label: second.0, mesh: Driven::prepare(second.1, users).await?.0 };
     for (step, comparison) in steps.iter().zip(compared.iter_mut()) {
-        for round in placement.first_round..placement.first_round + placement.rounds {
+        for round in rounds.clone() {
             let report = |arm: &Arm| format!("{}-{}-{}-{round}", step.scenario, step.users, arm.label);
             // Whichever ran second in one round runs first in the next.
             if round % 2 == 1 {
