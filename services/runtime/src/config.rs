@@ -2,7 +2,11 @@
 //! environment (12-factor). Services flatten these into their own `Config`;
 //! nothing outside config code reads the environment.
 
+mod otlp;
+
 use std::{path::PathBuf, time::Duration};
+
+pub use otlp::{OtlpConfig, OtlpConfigError};
 
 use crate::{
     auth::{KeyError, TokenVerifier},
@@ -57,10 +61,9 @@ pub struct TelemetryConfig {
     #[arg(long, env = "TRACE_FILTER", default_value = "info")]
     pub trace_filter: String,
 
-    /// OTLP/gRPC collector endpoint, e.g. http://localhost:4317. Spans are
-    /// exported only when it is set.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
-    pub otlp_endpoint: Option<String>,
+    /// Where spans are exported, if anywhere, and how they are batched.
+    #[command(flatten)]
+    pub otlp: OtlpConfig,
 
     /// The `deployment.environment.name` resource attribute.
     #[arg(long, env = "DEPLOYMENT_ENVIRONMENT", default_value = "development")]
@@ -74,7 +77,7 @@ impl Default for TelemetryConfig {
             log_color: LogColor::Auto,
             log_filter: "info".into(),
             trace_filter: "info".into(),
-            otlp_endpoint: None,
+            otlp: OtlpConfig::default(),
             environment: "development".into(),
         }
     }

@@ -7,6 +7,7 @@ mod captured;
 mod filter;
 mod json_lines;
 mod log_writer;
+mod otlp;
 mod propagation;
 
 pub use filter::ACCESS_LOG;
@@ -27,7 +28,6 @@ pub fn causes(error: &dyn std::error::Error) -> String {
 }
 
 use opentelemetry::{KeyValue, global, trace::TracerProvider as _};
-use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::{
     Resource,
     propagation::{BaggagePropagator, TraceContextPropagator},
@@ -43,9 +43,9 @@ pub enum TelemetryError {
     /// The log filter does not parse.
     #[error("invalid log filter: {0}")]
     Filter(String),
-    /// The OTLP exporter could not be built.
-    #[error("cannot build the OTLP exporter: {0}")]
-    Exporter(String),
+    /// The OTLP exporter could not start.
+    #[error("cannot start the OTLP exporter: {0}")]
+    Exporter(#[from] otlp::OtlpError),
     /// The thread that writes log lines could not start.
     #[error("cannot start the log writer: {0}")]
     LogWriter(std::io::Error),
@@ -133,13 +133,8 @@ pub fn tracer_provider(service: &'static str, config: &TelemetryConfig) -> Resul
         ])
         .build();
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
-    if let Some(endpoint) = &config.otlp_endpoint {
-        let exporter = opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(endpoint.clone())
-            .build()
-            .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
-        builder = builder.with_batch_exporter(exporter);
+    if let Some(endpoint) = &config.otlp.otlp_endpoint {
+        builder = builder.with_span_processor(otlp::OtlpSpanProcessor::start(endpoint, &config.otlp)?);
     }
     Ok(builder.build())
 }
