@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+
 use crate::secret::Secret;
 
 /// OTLP/gRPC trace export.
@@ -65,20 +67,26 @@ pub struct OtlpConfigError {
 }
 
 impl OtlpConfig {
-    /// The export metadata, as (name, value) pairs.
-    pub fn headers(&self) -> Result<Vec<(String, String)>, OtlpConfigError> {
-        let Some(headers) = &self.otlp_headers else { return Ok(Vec::new()) };
+    /// The export metadata, each value marked sensitive so that it is
+    /// never printed.
+    pub fn headers(&self) -> Result<MetadataMap, OtlpConfigError> {
+        let mut metadata = MetadataMap::new();
+        let Some(headers) = &self.otlp_headers else { return Ok(metadata) };
         let invalid = |reason: String| OtlpConfigError { variable: "OTEL_EXPORTER_OTLP_HEADERS", reason };
-        let pairs = headers.expose().split(',').map(str::trim).filter(|pair| !pair.is_empty());
-        pairs
-            .map(|pair| {
-                let (name, value) = pair.split_once('=').ok_or_else(|| invalid("expected key=value pairs".into()))?;
-                let value = percent_encoding::percent_decode_str(value.trim())
-                    .decode_utf8()
-                    .map_err(|_| invalid(format!("the value of {} is not UTF-8", name.trim())))?;
-                Ok((name.trim().to_ascii_lowercase(), value.into_owned()))
-            })
-            .collect()
+        for pair in headers.expose().split(',').map(str::trim).filter(|pair| !pair.is_empty()) {
+            let (name, value) = pair.split_once('=').ok_or_else(|| invalid("expected key=value pairs".into()))?;
+            let name = name.trim();
+            let key = MetadataKey::from_bytes(name.to_ascii_lowercase().as_bytes())
+                .map_err(|_| invalid(format!("{name} is not a header name")))?;
+            let value = percent_encoding::percent_decode_str(value.trim())
+                .decode_utf8()
+                .map_err(|_| invalid(format!("the value of {name} is not UTF-8")))?;
+            let mut value = MetadataValue::try_from(value.as_ref())
+                .map_err(|_| invalid(format!("the value of {name} cannot be sent")))?;
+            value.set_sensitive(true);
+            metadata.insert(key, value);
+        }
+        Ok(metadata)
     }
 
     /// The batching limits, checked against each other.
@@ -124,13 +132,19 @@ mod tests {
     #[test]
     fn headers_are_pairs_with_percent_encoded_values() {
         let headers = with_headers("api-key=a%20b%2Cc, X-Tenant = shop ,").headers().unwrap();
-        assert_eq!(headers, [("api-key".to_owned(), "a b,c".to_owned()), ("x-tenant".to_owned(), "shop".to_owned())]);
+        assert_eq!(headers.len(), 2);
+        assert_eq!(headers.get("api-key").unwrap(), "a b,c");
+        assert!(headers.get("api-key").unwrap().is_sensitive());
+        assert_eq!(headers.get("x-tenant").unwrap(), "shop");
     }
 
     #[test]
-    fn a_header_without_a_value_names_the_variable() {
-        let error = with_headers("api-key").headers().unwrap_err();
-        assert_eq!(error.to_string(), "OTEL_EXPORTER_OTLP_HEADERS: expected key=value pairs");
+    fn a_header_that_cannot_be_sent_names_the_variable_and_the_header() {
+        let error = |headers| with_headers(headers).headers().unwrap_err().to_string();
+        assert_eq!(error("api-key"), "OTEL_EXPORTER_OTLP_HEADERS: expected key=value pairs");
+        assert_eq!(error("api key=x"), "OTEL_EXPORTER_OTLP_HEADERS: api key is not a header name");
+        assert_eq!(error("api-key=a%0Ab"), "OTEL_EXPORTER_OTLP_HEADERS: the value of api-key cannot be sent");
+        assert_eq!(error("api-key=%FF"), "OTEL_EXPORTER_OTLP_HEADERS: the value of api-key is not UTF-8");
     }
 
     #[test]

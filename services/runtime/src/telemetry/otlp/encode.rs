@@ -12,7 +12,7 @@ use opentelemetry_sdk::trace::SpanData;
 
 use super::{
     queue::Batch,
-    wire::{Encode, Sink, bytes, bytes_always, fixed32, fixed64, fixed64_always, message, varint, varint_always},
+    wire::{Encode, bytes, bytes_always, fixed32, fixed64, fixed64_always, message, varint, varint_always},
 };
 
 /// `SpanFlags.SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK`.
@@ -24,37 +24,37 @@ const IS_REMOTE: u32 = 0x200;
 pub(super) struct SpanMessage<'a>(pub &'a SpanData);
 
 impl Encode for SpanMessage<'_> {
-    fn encode<S: Sink>(&self, sink: &mut S) {
+    fn encode(&self, buf: &mut Vec<u8>) {
         let span = self.0;
-        ids(sink, &span.span_context);
+        ids(buf, &span.span_context);
         if span.parent_span_id != SpanId::INVALID {
-            bytes(sink, 4, &span.parent_span_id.to_bytes());
+            bytes(buf, 4, &span.parent_span_id.to_bytes());
         }
-        bytes(sink, 5, span.name.as_bytes());
-        varint(sink, 6, kind(&span.span_kind));
-        fixed64(sink, 7, nanos(span.start_time));
-        fixed64(sink, 8, nanos(span.end_time));
-        attributes(sink, 9, &span.attributes);
-        varint(sink, 10, span.dropped_attributes_count.into());
+        bytes(buf, 5, span.name.as_bytes());
+        varint(buf, 6, kind(&span.span_kind));
+        fixed64(buf, 7, nanos(span.start_time));
+        fixed64(buf, 8, nanos(span.end_time));
+        attributes(buf, 9, &span.attributes);
+        varint(buf, 10, span.dropped_attributes_count.into());
         for event in &span.events.events {
-            message(sink, 11, &EventMessage(event));
+            message(buf, 11, &EventMessage(event));
         }
-        varint(sink, 12, span.events.dropped_count.into());
+        varint(buf, 12, span.events.dropped_count.into());
         for link in &span.links.links {
-            message(sink, 13, &LinkMessage(link));
+            message(buf, 13, &LinkMessage(link));
         }
-        varint(sink, 14, span.links.dropped_count.into());
-        message(sink, 15, &StatusMessage(&span.status));
-        fixed32(sink, 16, flags(span.parent_span_is_remote, &span.span_context));
+        varint(buf, 14, span.links.dropped_count.into());
+        message(buf, 15, &StatusMessage(&span.status));
+        fixed32(buf, 16, flags(span.parent_span_is_remote, &span.span_context));
     }
 }
 
 /// Trace id (1), span id (2) and trace state (3), as a span and a link
 /// both number them.
-fn ids<S: Sink>(sink: &mut S, context: &SpanContext) {
-    bytes(sink, 1, &context.trace_id().to_bytes());
-    bytes(sink, 2, &context.span_id().to_bytes());
-    bytes(sink, 3, context.trace_state().header().as_bytes());
+fn ids(buf: &mut Vec<u8>, context: &SpanContext) {
+    bytes(buf, 1, &context.trace_id().to_bytes());
+    bytes(buf, 2, &context.span_id().to_bytes());
+    bytes(buf, 3, context.trace_state().header().as_bytes());
 }
 
 fn flags(is_remote: bool, context: &SpanContext) -> u32 {
@@ -76,9 +76,9 @@ fn nanos(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_nanos() as u64)
 }
 
-fn attributes<S: Sink>(sink: &mut S, tag: u32, attributes: &[KeyValue]) {
+fn attributes(buf: &mut Vec<u8>, tag: u32, attributes: &[KeyValue]) {
     for attribute in attributes {
-        message(sink, tag, &KeyValueMessage(attribute));
+        message(buf, tag, &KeyValueMessage(attribute));
     }
 }
 
@@ -86,12 +86,12 @@ fn attributes<S: Sink>(sink: &mut S, tag: u32, attributes: &[KeyValue]) {
 struct EventMessage<'a>(&'a Event);
 
 impl Encode for EventMessage<'_> {
-    fn encode<S: Sink>(&self, sink: &mut S) {
+    fn encode(&self, buf: &mut Vec<u8>) {
         let event = self.0;
-        fixed64(sink, 1, nanos(event.timestamp));
-        bytes(sink, 2, event.name.as_bytes());
-        attributes(sink, 3, &event.attributes);
-        varint(sink, 4, event.dropped_attributes_count.into());
+        fixed64(buf, 1, nanos(event.timestamp));
+        bytes(buf, 2, event.name.as_bytes());
+        attributes(buf, 3, &event.attributes);
+        varint(buf, 4, event.dropped_attributes_count.into());
     }
 }
 
@@ -99,12 +99,12 @@ impl Encode for EventMessage<'_> {
 struct LinkMessage<'a>(&'a Link);
 
 impl Encode for LinkMessage<'_> {
-    fn encode<S: Sink>(&self, sink: &mut S) {
+    fn encode(&self, buf: &mut Vec<u8>) {
         let link = self.0;
-        ids(sink, &link.span_context);
-        attributes(sink, 4, &link.attributes);
-        varint(sink, 5, link.dropped_attributes_count.into());
-        fixed32(sink, 6, flags(link.span_context.is_remote(), &link.span_context));
+        ids(buf, &link.span_context);
+        attributes(buf, 4, &link.attributes);
+        varint(buf, 5, link.dropped_attributes_count.into());
+        fixed32(buf, 6, flags(link.span_context.is_remote(), &link.span_context));
     }
 }
 
@@ -112,13 +112,13 @@ impl Encode for LinkMessage<'_> {
 struct StatusMessage<'a>(&'a Status);
 
 impl Encode for StatusMessage<'_> {
-    fn encode<S: Sink>(&self, sink: &mut S) {
+    fn encode(&self, buf: &mut Vec<u8>) {
         match self.0 {
             Status::Unset => {}
-            Status::Ok => varint(sink, 3, 1),
+            Status::Ok => varint(buf, 3, 1),
             Status::Error { description } => {
-                bytes(sink, 2, description.as_bytes());
-                varint(sink, 3, 2);
+                bytes(buf, 2, description.as_bytes());
+                varint(buf, 3, 2);
             }
         }
     }
@@ -128,9 +128,9 @@ impl Encode for StatusMessage<'_> {
 struct KeyValueMessage<'a>(&'a KeyValue);
 
 impl Encode for KeyValueMessage<'_> {
-    fn encode<S: Sink>(&self, sink: &mut S) {
-        bytes(sink, 1, self.0.key.as_str().as_bytes());
-        message(sink, 2, &AnyValueMessage(&self.0.value));
+    fn encode(&self, buf: &mut Vec<u8>) {
+        bytes(buf, 1, self.0.key.as_str().as_bytes());
+        message(buf, 2, &AnyValueMessage(&self.0.value));
     }
 }
 
@@ -138,15 +138,15 @@ impl Encode for KeyValueMessage<'_> {
 struct AnyValueMessage<'a>(&'a Value);
 
 impl Encode for AnyValueMessage<'_> {
-    fn encode<S: Sink>(&self, sink: &mut S) {
+    fn encode(&self, buf: &mut Vec<u8>) {
         match self.0 {
-            Value::String(value) => bytes_always(sink, 1, value.as_str().as_bytes()),
-            Value::Bool(value) => varint_always(sink, 2, u64::from(*value)),
-            Value::I64(value) => varint_always(sink, 3, *value as u64),
-            Value::F64(value) => fixed64_always(sink, 4, value.to_bits()),
-            Value::Array(array) => message(sink, 5, &ArrayMessage(array)),
+            Value::String(value) => bytes_always(buf, 1, value.as_str().as_bytes()),
+            Value::Bool(value) => varint_always(buf, 2, u64::from(*value)),
+            Value::I64(value) => varint_always(buf, 3, *value as u64),
+            Value::F64(value) => fixed64_always(buf, 4, value.to_bits()),
+            Value::Array(array) => message(buf, 5, &ArrayMessage(array)),
             // A kind added after this was written goes as its text.
-            other => bytes_always(sink, 1, other.as_str().as_bytes()),
+            other => bytes_always(buf, 1, other.as_str().as_bytes()),
         }
     }
 }
@@ -155,24 +155,24 @@ impl Encode for AnyValueMessage<'_> {
 struct ArrayMessage<'a>(&'a Array);
 
 impl Encode for ArrayMessage<'_> {
-    fn encode<S: Sink>(&self, sink: &mut S) {
+    fn encode(&self, buf: &mut Vec<u8>) {
         match self.0 {
-            Array::Bool(values) => elements(sink, values.iter().map(|v| Value::Bool(*v))),
-            Array::I64(values) => elements(sink, values.iter().map(|v| Value::I64(*v))),
-            Array::F64(values) => elements(sink, values.iter().map(|v| Value::F64(*v))),
+            Array::Bool(values) => elements(buf, values.iter().map(|v| Value::Bool(*v))),
+            Array::I64(values) => elements(buf, values.iter().map(|v| Value::I64(*v))),
+            Array::F64(values) => elements(buf, values.iter().map(|v| Value::F64(*v))),
             Array::String(values) => {
                 for value in values {
-                    message(sink, 1, &StringElement(value.as_str()));
+                    message(buf, 1, &StringElement(value.as_str()));
                 }
             }
-            other => message(sink, 1, &StringElement(&other.to_string())),
+            other => message(buf, 1, &StringElement(&other.to_string())),
         }
     }
 }
 
-fn elements<S: Sink>(sink: &mut S, values: impl Iterator<Item = Value>) {
+fn elements(buf: &mut Vec<u8>, values: impl Iterator<Item = Value>) {
     for value in values {
-        message(sink, 1, &AnyValueMessage(&value));
+        message(buf, 1, &AnyValueMessage(&value));
     }
 }
 
@@ -180,8 +180,8 @@ fn elements<S: Sink>(sink: &mut S, values: impl Iterator<Item = Value>) {
 struct StringElement<'a>(&'a str);
 
 impl Encode for StringElement<'_> {
-    fn encode<S: Sink>(&self, sink: &mut S) {
-        bytes_always(sink, 1, self.0.as_bytes());
+    fn encode(&self, buf: &mut Vec<u8>) {
+        bytes_always(buf, 1, self.0.as_bytes());
     }
 }
 
@@ -189,12 +189,12 @@ impl Encode for StringElement<'_> {
 struct ScopeMessage<'a>(&'a InstrumentationScope);
 
 impl Encode for ScopeMessage<'_> {
-    fn encode<S: Sink>(&self, sink: &mut S) {
+    fn encode(&self, buf: &mut Vec<u8>) {
         let scope = self.0;
-        bytes(sink, 1, scope.name().as_bytes());
-        bytes(sink, 2, scope.version().unwrap_or_default().as_bytes());
+        bytes(buf, 1, scope.name().as_bytes());
+        bytes(buf, 2, scope.version().unwrap_or_default().as_bytes());
         for attribute in scope.attributes() {
-            message(sink, 3, &KeyValueMessage(attribute));
+            message(buf, 3, &KeyValueMessage(attribute));
         }
     }
 }
@@ -221,9 +221,18 @@ pub(super) struct ExportRequest<'a> {
     pub batch: &'a Batch,
 }
 
+impl ExportRequest<'_> {
+    /// Enough room for the request: its spans, and a little for the rest.
+    pub fn estimated_len(&self) -> usize {
+        const HEADERS: usize = 256;
+        let spans: usize = self.batch.scopes.iter().map(|(_, spans)| spans.len()).sum();
+        spans + HEADERS * (1 + self.batch.scopes.len()) + 64 * self.resource.attributes.len()
+    }
+}
+
 impl Encode for ExportRequest<'_> {
-    fn encode<S: Sink>(&self, sink: &mut S) {
-        message(sink, 1, &ResourceSpansMessage(self));
+    fn encode(&self, buf: &mut Vec<u8>) {
+        message(buf, 1, &ResourceSpansMessage(self));
     }
 }
 
@@ -231,13 +240,13 @@ impl Encode for ExportRequest<'_> {
 struct ResourceSpansMessage<'a>(&'a ExportRequest<'a>);
 
 impl Encode for ResourceSpansMessage<'_> {
-    fn encode<S: Sink>(&self, sink: &mut S) {
+    fn encode(&self, buf: &mut Vec<u8>) {
         let ExportRequest { resource, batch } = self.0;
-        message(sink, 1, &ResourceMessage(resource));
+        message(buf, 1, &ResourceMessage(resource));
         for (scope, spans) in &batch.scopes {
-            message(sink, 2, &ScopeSpansMessage { scope, spans });
+            message(buf, 2, &ScopeSpansMessage { scope, spans });
         }
-        bytes(sink, 3, resource.schema_url.as_bytes());
+        bytes(buf, 3, resource.schema_url.as_bytes());
     }
 }
 
@@ -245,8 +254,8 @@ impl Encode for ResourceSpansMessage<'_> {
 struct ResourceMessage<'a>(&'a ResourceAttributes);
 
 impl Encode for ResourceMessage<'_> {
-    fn encode<S: Sink>(&self, sink: &mut S) {
-        attributes(sink, 1, &self.0.attributes);
+    fn encode(&self, buf: &mut Vec<u8>) {
+        attributes(buf, 1, &self.0.attributes);
     }
 }
 
@@ -257,9 +266,9 @@ struct ScopeSpansMessage<'a> {
 }
 
 impl Encode for ScopeSpansMessage<'_> {
-    fn encode<S: Sink>(&self, sink: &mut S) {
-        message(sink, 1, &ScopeMessage(self.scope));
-        sink.raw(self.spans);
-        bytes(sink, 3, self.scope.schema_url().unwrap_or_default().as_bytes());
+    fn encode(&self, buf: &mut Vec<u8>) {
+        message(buf, 1, &ScopeMessage(self.scope));
+        buf.extend_from_slice(self.spans);
+        bytes(buf, 3, self.scope.schema_url().unwrap_or_default().as_bytes());
     }
 }

@@ -124,7 +124,7 @@ impl Exporter {
         let request = {
             let resource = self.resource.lock().unwrap_or_else(PoisonError::into_inner);
             let request = ExportRequest { resource: &resource, batch };
-            let mut encoded = Vec::with_capacity(request.encoded_len());
+            let mut encoded = Vec::with_capacity(request.estimated_len());
             request.encode(&mut encoded);
             Encoded(encoded.into())
         };

@@ -28,17 +28,14 @@ use opentelemetry_sdk::{
     trace::{Span, SpanData, SpanProcessor},
 };
 use tokio::sync::mpsc::UnboundedSender;
-use tonic::{
-    metadata::{MetadataKey, MetadataMap, MetadataValue},
-    transport::Endpoint,
-};
+use tonic::transport::Endpoint;
 
 use self::{
     encode::ResourceAttributes,
     export::{Control, ExportSettings, Exporter},
     queue::SpanQueue,
 };
-use crate::config::OtlpConfig;
+use crate::config::{OtlpConfig, OtlpConfigError};
 
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -55,7 +52,7 @@ pub struct OtlpSpanProcessor {
 pub enum OtlpError {
     /// A setting is unusable.
     #[error(transparent)]
-    Config(#[from] crate::config::OtlpConfigError),
+    Config(#[from] OtlpConfigError),
     /// The export thread did not start.
     #[error("cannot start the export thread: {0}")]
     Thread(std::io::Error),
@@ -64,22 +61,13 @@ pub enum OtlpError {
 impl OtlpSpanProcessor {
     /// Starts the export thread for `endpoint`, with `config`'s limits.
     pub fn start(endpoint: &str, config: &OtlpConfig) -> Result<Self, OtlpError> {
-        let invalid = |variable, reason: String| crate::config::OtlpConfigError { variable, reason };
         let endpoint = Endpoint::from_shared(endpoint.to_owned())
-            .map_err(|error| invalid("OTEL_EXPORTER_OTLP_ENDPOINT", error.to_string()))?
+            .map_err(|error| OtlpConfigError { variable: "OTEL_EXPORTER_OTLP_ENDPOINT", reason: error.to_string() })?
             .connect_timeout(config.timeout());
         let (capacity, batch_size) = config.batch_limits()?;
-        let mut metadata = MetadataMap::new();
-        for (name, value) in config.headers()? {
-            let key = MetadataKey::from_bytes(name.as_bytes())
-                .map_err(|_| invalid("OTEL_EXPORTER_OTLP_HEADERS", format!("{name} is not a header name")))?;
-            let value = MetadataValue::try_from(value.as_str())
-                .map_err(|_| invalid("OTEL_EXPORTER_OTLP_HEADERS", format!("the value of {name} cannot be sent")))?;
-            metadata.insert(key, value);
-        }
         let settings = ExportSettings {
             endpoint,
-            metadata,
+            metadata: config.headers()?,
             timeout: config.timeout(),
             schedule_delay: config.schedule_delay(),
             export_timeout: config.export_timeout(),
