@@ -44,7 +44,7 @@ pub enum TelemetryError {
     #[error("invalid log filter: {0}")]
     Filter(String),
     /// The OTLP exporter could not start.
-    #[error("cannot start the OTLP exporter: {0}")]
+    #[error("cannot start the OTLP exporter")]
     Exporter(#[from] otlp::OtlpError),
     /// The thread that writes log lines could not start.
     #[error("cannot start the log writer: {0}")]

@@ -241,3 +241,13 @@ async fn an_unavailable_collector_is_retried_and_gets_each_span_once() {
     .await
     .unwrap();
 }
+
+#[test]
+fn a_header_grpc_cannot_carry_stops_the_start_and_is_named_once() {
+    let config = OtlpConfig { otlp_headers: Some(crate::secret::Secret::new("api key=x")), ..OtlpConfig::default() };
+    let error =
+        crate::telemetry::TelemetryError::from(OtlpSpanProcessor::start("http://127.0.0.1:4317", &config).unwrap_err());
+    let chain = std::iter::successors(Some(&error as &dyn std::error::Error), |error| error.source());
+    let message = chain.map(ToString::to_string).collect::<Vec<_>>().join(": ");
+    assert_eq!(message, "cannot start the OTLP exporter: OTEL_EXPORTER_OTLP_HEADERS: api key is not a header name");
+}
