@@ -17,6 +17,7 @@ mod tests;
 mod wire;
 
 use std::{
+    cell::Cell,
     sync::{Arc, Mutex, PoisonError, mpsc},
     time::Duration,
 };
@@ -38,6 +39,16 @@ use self::{
 use crate::config::{OtlpConfig, OtlpConfigError};
 
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+thread_local! {
+    /// Set on the export thread and its runtime's threads. The spans that
+    /// end there are the export's own HTTP/2 and gRPC work (when
+    /// `TRACE_FILTER` lets h2, hyper or tonic through): exporting them would
+    /// make more, without end. Context suppression would not catch them all:
+    /// `tracing-opentelemetry` gives a span with an explicit parent, as h2's
+    /// connection span has, a fresh context.
+    static EXPORTING: Cell<bool> = const { Cell::new(false) };
+}
 
 /// A span processor that exports sampled spans over OTLP/gRPC in batches.
 #[derive(Debug)]
@@ -76,10 +87,17 @@ impl OtlpSpanProcessor {
         let resource = Arc::new(Mutex::new(ResourceAttributes::default()));
         let (controls, receiver) = tokio::sync::mpsc::unbounded_channel();
         let exporter = Exporter { queue: queue.clone(), resource: resource.clone(), controls: receiver, settings };
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(OtlpError::Thread)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .on_thread_start(|| EXPORTING.set(true))
+            .build()
+            .map_err(OtlpError::Thread)?;
         std::thread::Builder::new()
             .name("otlp-export".into())
-            .spawn(move || runtime.block_on(exporter.run()))
+            .spawn(move || {
+                EXPORTING.set(true);
+                runtime.block_on(exporter.run());
+            })
             .map_err(OtlpError::Thread)?;
         Ok(Self { queue, resource, controls })
     }
@@ -96,7 +114,7 @@ impl SpanProcessor for OtlpSpanProcessor {
     fn on_start(&self, _: &mut Span, _: &Context) {}
 
     fn on_end(&self, span: SpanData) {
-        if span.span_context.is_sampled() && !self.controls.is_closed() {
+        if span.span_context.is_sampled() && !self.controls.is_closed() && !EXPORTING.get() {
             self.queue.push(&span);
         }
     }
