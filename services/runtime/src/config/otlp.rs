@@ -76,7 +76,8 @@ impl OtlpConfig {
         for pair in headers.expose().split(',').map(str::trim).filter(|pair| !pair.is_empty()) {
             let (name, value) = pair.split_once('=').ok_or_else(|| invalid("expected key=value pairs".into()))?;
             let name = name.trim();
-            let key = MetadataKey::from_bytes(name.to_ascii_lowercase().as_bytes())
+            // Lowercased by `HeaderName::from_bytes`, as HTTP/2 requires.
+            let key = MetadataKey::from_bytes(name.as_bytes())
                 .map_err(|_| invalid(format!("{name} is not a header name")))?;
             let value = percent_encoding::percent_decode_str(value.trim())
                 .decode_utf8()

@@ -222,11 +222,10 @@ pub(super) struct ExportRequest<'a> {
 }
 
 impl ExportRequest<'_> {
-    /// Enough room for the request: its spans, and a little for the rest.
-    pub fn estimated_len(&self) -> usize {
-        const HEADERS: usize = 256;
-        let spans: usize = self.batch.scopes.iter().map(|(_, spans)| spans.len()).sum();
-        spans + HEADERS * (1 + self.batch.scopes.len()) + 64 * self.resource.attributes.len()
+    /// Room for the request, as a capacity: its spans' bytes, and 1 KiB for
+    /// the resource and scope headers around them.
+    pub(super) fn estimated_len(&self) -> usize {
+        self.batch.scopes.iter().map(|(_, spans)| spans.len()).sum::<usize>() + 1024
     }
 }
 
