@@ -75,7 +75,7 @@ impl Mailer {
             Sink::Smtp(transport) => {
                 transport.send(message).await.map(drop).map_err(|e| SendError::Smtp(e.to_string()))
             }
-            Sink::Directory(dir) => write_eml(dir, &mail.message_id, &message.formatted()).await,
+            Sink::Directory(dir) => write_eml(dir, &mail.message_id, message.formatted()).await,
         }
     }
 
@@ -118,10 +118,47 @@ pub fn message_id(event_id: &str, user_id: &str) -> String {
 
 /// Writes `bytes` to `<dir>/<message id>.eml` through a temporary file and
 /// a rename, so a reader never sees half a mail and a repeat replaces it.
-async fn write_eml(dir: &Path, message_id: &str, bytes: &[u8]) -> Result<(), SendError> {
+/// Both in one blocking task: one hand-off to tokio's blocking pool and
+/// back per mail, not one per file operation.
+async fn write_eml(dir: &Path, message_id: &str, bytes: Vec<u8>) -> Result<(), SendError> {
     let path = dir.join(format!("{message_id}.eml"));
     let partial = dir.join(format!(".{message_id}.eml.partial"));
-    let failed = |source| SendError::Directory { path: path.clone(), source };
-    tokio::fs::write(&partial, bytes).await.map_err(failed)?;
-    tokio::fs::rename(&partial, &path).await.map_err(failed)
+    let target = path.clone();
+    let written = tokio::task::spawn_blocking(move || {
+        std::fs::write(&partial, bytes)?;
+        std::fs::rename(&partial, &target)
+    })
+    .await
+    .unwrap_or_else(|stopped| Err(std::io::Error::other(stopped)));
+    written.map_err(|source| SendError::Directory { path, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let entries = std::fs::read_dir(dir).unwrap();
+        entries.map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_mail_lands_whole_under_its_message_id_and_a_repeat_replaces_it() {
+        let dir = tempfile::tempdir().unwrap();
+        write_eml(dir.path(), "m1@shop", b"first".to_vec()).await.unwrap();
+        write_eml(dir.path(), "m1@shop", b"again".to_vec()).await.unwrap();
+        assert_eq!(names_in(dir.path()), ["m1@shop.eml"], "no partial file is left behind");
+        assert_eq!(std::fs::read(dir.path().join("m1@shop.eml")).unwrap(), b"again");
+    }
+
+    #[tokio::test]
+    async fn a_directory_that_cannot_be_written_is_named_with_the_mail() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        let error = write_eml(&gone, "m2@shop", b"x".to_vec()).await.unwrap_err();
+        let SendError::Directory { path, source } = &error else { panic!("{error:?}") };
+        assert_eq!(*path, gone.join("m2@shop.eml"));
+        assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        assert!(error.to_string().starts_with(&format!("writing {}: ", gone.join("m2@shop.eml").display())), "{error}");
+    }
 }
