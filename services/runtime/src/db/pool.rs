@@ -123,28 +123,16 @@ fn pool<M: deadpool::managed::Manager>(
         .map_err(|e| DbError::Pool(e.to_string()))
 }
 
-/// How much of a SQLite database file each connection reads through a
-/// memory map instead of `pread`. In WAL mode a connection drops its whole
-/// page cache whenever another connection has committed since its last
-/// transaction, which under load is nearly every time: each statement then
-/// read its pages again, one `pread` and one copy each, a dozen a checkout
-/// in the orders service alone. Mapped, a page of the file is read in
-/// place; pages still in the log are read from the log as before, and
-/// writes go through `pwrite` as before, so a commit is as durable as it
-/// was. Only the pages read are resident, shared with the page cache.
-pub(super) const MMAP_BYTES: u64 = 256 * 1024 * 1024;
-
 pub(super) async fn open_sqlite(path: String) -> Result<SqliteConn, ConnectionError> {
     let mut conn = SqliteConn::establish(&path).await?;
     // A busy timeout while switching to WAL, which takes a lock: without it
     // a connection opened while another one writes would fail at once. Then
     // none: statements run on the async threads (see `Inline`), where waiting
     // on a lock would stall other work; `db_run!` waits it out instead.
-    // Checkpoints are a task's of their own (see `checkpoint`). Pages of
-    // the database file are read through a memory map (see `MMAP_BYTES`).
+    // Checkpoints are a task's of their own (see `checkpoint`).
     let pragmas = format!(
         "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA wal_autocheckpoint = {}; PRAGMA mmap_size = {MMAP_BYTES}; PRAGMA busy_timeout = 0;",
+         PRAGMA wal_autocheckpoint = {}; PRAGMA busy_timeout = 0;",
         BUSY_LIMIT.as_millis(),
         checkpoint::AUTOCHECKPOINT_PAGES,
     );
@@ -154,60 +142,7 @@ pub(super) async fn open_sqlite(path: String) -> Result<SqliteConn, ConnectionEr
 
 #[cfg(test)]
 mod tests {
-    use diesel::{QueryableByName, sql_types::BigInt};
-    use diesel_async::RunQueryDsl;
-
     use super::*;
-
-    #[derive(QueryableByName)]
-    struct Number {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-
-    #[derive(QueryableByName)]
-    struct MmapSize {
-        #[diesel(sql_type = BigInt)]
-        mmap_size: i64,
-    }
-
-    async fn number(conn: &mut DbConn, sql: &str) -> i64 {
-        crate::db_run!(conn, |c| diesel::sql_query(sql).get_result::<Number>(c).await).unwrap().n
-    }
-
-    async fn mapped(conn: &mut DbConn) -> i64 {
-        let pragma = crate::db_run!(conn, |c| diesel::sql_query("PRAGMA mmap_size").get_result::<MmapSize>(c).await);
-        pragma.unwrap().mmap_size
-    }
-
-    #[tokio::test]
-    async fn sqlite_connections_read_the_file_through_a_map_and_see_every_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("mapped.db");
-        let db = Db::connect(&DatabaseConfig::new(format!("sqlite://{}", path.display()))).await.unwrap();
-        assert_eq!(mapped(&mut db.conn().await.unwrap()).await, MMAP_BYTES as i64, "a pooled connection");
-        let writer = db.write(async |w| Ok(mapped(w).await)).await.unwrap();
-        assert_eq!(writer, MMAP_BYTES as i64, "the writer");
-
-        db.write(async |w| crate::db_run!(w, |c| c.batch_execute("CREATE TABLE t (n INTEGER, b BLOB)").await))
-            .await
-            .unwrap();
-        let mut reader = db.conn().await.unwrap();
-        // Each round commits more pages than the file holds, so the map
-        // must grow (after the checkpoint) for the reader to see them.
-        for round in 1..=20_i64 {
-            let insert = format!(
-                "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 50) \
-                 INSERT INTO t SELECT {round}, randomblob(3000) FROM k"
-            );
-            db.write(async |w| crate::db_run!(w, |c| c.batch_execute(&insert).await)).await.unwrap();
-            assert_eq!(number(&mut reader, "SELECT count(*) AS n FROM t").await, round * 50);
-            assert_eq!(number(&mut reader, "SELECT max(n) AS n FROM t").await, round);
-            tokio::time::sleep(checkpoint::CHECKPOINT_EVERY / 4).await;
-        }
-        let file = std::fs::metadata(&path).unwrap().len();
-        assert!(file > 1_000_000, "the pages were checkpointed into the file: {file} bytes");
-    }
 
     #[tokio::test]
     async fn sqlite_is_refused_in_a_kubernetes_pod() {
