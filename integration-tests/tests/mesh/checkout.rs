@@ -4,7 +4,11 @@
 
 use integration_tests::{Account, DECLINED_CARD, GOOD_CARD, NO_FUNDS_CARD, TestMesh, bearer, mesh_tests};
 use serde_json::{Value, json};
-use shop_proto::products::v1::Product;
+use shop_proto::{
+    cart::v1::ClearCartRequest,
+    orders::v1::{GetOrderRequest, OrderStatus},
+    products::v1::{Product, ReservationItem, ReserveStockRequest},
+};
 
 fn body(number: &str) -> Value {
     json!({
@@ -200,5 +204,35 @@ mesh_tests! {
         let bob = mesh.customer("bob@example.com").await;
         let empty = mesh.http.raw().post(mesh.http.url("/api/v1/orders")).bearer_auth(&bob.token).header("Idempotency-Key", "empty").json(&body(GOOD_CARD)).send().await.unwrap();
         assert_eq!(empty.status().as_u16(), 409, "an empty cart cannot be checked out");
+    }
+
+    async fn a_checkout_answers_with_the_order_exactly_as_stored(mesh) {
+        // The orders service answers a checkout it drove to the end from what
+        // it wrote, without reading the order back: the answer must be what
+        // any later read returns, to the microsecond, for every ending.
+        let admin = mesh.admin().await;
+        let first = mesh.product(&admin, "SSD-1", 12_000, 5).await;
+        let second = mesh.product(&admin, "SSD-2", 9_000, 5).await;
+        let scarce = mesh.product(&admin, "SSD-3", 9_000, 3).await;
+        let ada = mesh.customer("ada@example.com").await;
+        let service = mesh.service_token().await;
+        let orders = [
+            // Added newest product first, so the cart's order is not the store's.
+            ("paid", vec![(&second, 1), (&first, 2)], GOOD_CARD, OrderStatus::Paid),
+            ("declined", vec![(&first, 1)], DECLINED_CARD, OrderStatus::PaymentFailed),
+            ("short", vec![(&scarce, 2)], GOOD_CARD, OrderStatus::Rejected),
+        ];
+        for (key, items, number, status) in orders {
+            mesh.cart().clear_cart(bearer(ClearCartRequest::default(), &ada.token)).await.unwrap();
+            mesh.fill_cart(&ada, &items).await;
+            if status == OrderStatus::Rejected {
+                let hold = ReserveStockRequest { order_id: "someone-else".into(), items: vec![ReservationItem { product_id: scarce.id.clone(), quantity: 2 }], ttl_seconds: 600 };
+                mesh.products().reserve_stock(bearer(hold, &service)).await.unwrap();
+            }
+            let placed = mesh.place_order(&ada, key, number).await.unwrap();
+            assert_eq!((placed.status(), placed.events.len(), placed.lines.len()), (status, 2, items.len()), "{key}: {placed:?}");
+            let stored = mesh.orders().await.get_order(bearer(GetOrderRequest { order_id: placed.id.clone() }, &ada.token)).await.unwrap().into_inner().order.unwrap();
+            assert_eq!(placed, stored, "{key}: the answer is the order as stored");
+        }
     }
 }

@@ -89,9 +89,13 @@ impl OrderService for OrdersApi {
         });
         let checkout =
             Checkout::parse(&input.idempotency_key, address, card, time::now().date()).map_err(Error::from)?;
-        let (order, replayed) = checkout::place(&self.state, &caller.subject, checkout).await?;
-        tracing::Span::current().record("order_id", order.id.as_str());
-        Ok(Response::new(pb::PlaceOrderResponse { order: Some(self.one(&order).await?), replayed }))
+        let placed = checkout::place(&self.state, &caller.subject, checkout).await?;
+        tracing::Span::current().record("order_id", placed.order.id.as_str());
+        let order = match &placed.details {
+            Some(details) => convert::order(&placed.order, details),
+            None => self.one(&placed.order).await?,
+        };
+        Ok(Response::new(pb::PlaceOrderResponse { order: Some(order), replayed: placed.replayed }))
     }
 
     #[instrument(skip_all, fields(rpc = "GetOrder", order_id))]

@@ -98,6 +98,16 @@ pub struct Details {
     pub events: Vec<EventRow>,
 }
 
+impl Details {
+    /// One order's details as its writer holds them, in the order the
+    /// store reads them back in (lines by product, events by id).
+    pub fn of_one(address: AddressRow, mut lines: Vec<LineRow>, mut events: Vec<EventRow>) -> Self {
+        lines.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+        events.sort_by(|a, b| a.id.cmp(&b.id));
+        Self { addresses: vec![address], lines, events }
+    }
+}
+
 /// An order on the wire, with its own address, lines and events from `details`.
 pub fn order(row: &OrderRow, details: &Details) -> pb::Order {
     let (lines, events) = (&details.lines, &details.events);

@@ -10,14 +10,15 @@ use shop_proto::{cart::v1::GetCartRequest, products::v1::BatchGetProductsRequest
 use shop_runtime::{db::DbError, failure::Failure, grpc::deadline, outbox, time};
 
 use crate::{
-    AppState, changes, convert,
+    AppState, changes,
+    convert::{self, Details},
     domain::{
         checkout::Checkout,
         status::{OrderStatus, Step},
     },
     error::Error,
     store::{self, AddressRow, LineRow, OrderRow},
-    usecases::saga::{Saga, new_event},
+    usecases::saga::{Driven, Saga, new_event},
 };
 
 /// How long a repeat waits for the checkout another call is driving, at most.
@@ -25,22 +26,41 @@ const WAIT_FOR_CHECKOUT: Duration = Duration::from_secs(10);
 /// Between looks at an order someone else is driving, when nothing wakes us sooner.
 const LOOK_AGAIN: Duration = Duration::from_millis(500);
 
-/// The order for `checkout`, and whether its key had been used before.
-pub async fn place(state: &AppState, user_id: &str, checkout: Checkout) -> Result<(OrderRow, bool), Error> {
+/// What a checkout call answers with.
+#[derive(Debug)]
+pub struct Placement {
+    /// The order.
+    pub order: OrderRow,
+    /// Its address, lines and events, when this call wrote all of them and
+    /// so need not read them back.
+    pub details: Option<Details>,
+    /// Whether the key had been used before.
+    pub replayed: bool,
+}
+
+impl Placement {
+    fn joined(order: OrderRow, replayed: bool) -> Self {
+        Self { order, details: None, replayed }
+    }
+}
+
+/// The order for `checkout`.
+pub async fn place(state: &AppState, user_id: &str, checkout: Checkout) -> Result<Placement, Error> {
     let known = store::find_by_key(&mut state.db.conn().await?, user_id, &checkout.idempotency_key).await?;
     if let Some(order) = known {
-        return Ok((join(state, order, &checkout).await?, true));
+        return Ok(Placement::joined(join(state, order, &checkout).await?, true));
     }
     let (lines, currency) = price_cart(state, user_id).await?;
     let saga = Saga::new(state);
     let order = new_order(user_id, &checkout, &lines, currency, &saga)?;
     let lines: Vec<LineRow> = lines.into_iter().map(|line| LineRow { order_id: order.id.clone(), ..line }).collect();
     let address = address_row(&order.id, &checkout.address);
+    let placed = new_event(&order.id, None, OrderStatus::Pending, "order placed");
     let inserted = state
         .db
         .transaction(async |tx| {
             store::insert_order(tx, &order, &address, &lines).await?;
-            store::insert_event(tx, &new_event(&order.id, None, OrderStatus::Pending, "order placed")).await?;
+            store::insert_event(tx, &placed).await?;
             outbox::append(tx, &convert::placed(&order, &lines)).await?;
             Ok::<_, DbError>(())
         })
@@ -54,20 +74,25 @@ pub async fn place(state: &AppState, user_id: &str, checkout: Checkout) -> Resul
                 store::find_by_key(&mut conn, user_id, &checkout.idempotency_key).await?.ok_or(Error::NotFound)?;
             // Never wait while holding a pooled connection.
             drop(conn);
-            return Ok((join(state, order, &checkout).await?, true));
+            return Ok(Placement::joined(join(state, order, &checkout).await?, true));
         }
         Err(e) => return Err(e.into()),
     }
     state.events.notify(&order.id);
     tracing::info!(order_id = %order.id, total_minor = order.total_minor, "order placed");
     let id = order.id.clone();
-    match saga.with_lines(lines).drive_detached(order, Some(checkout.card.clone())).await {
+    match saga.with_lines(lines.clone()).drive_detached(order, Some(checkout.card.clone())).await {
         // Another driver took over (this one stalled past its lease): wait for it.
         Err(Error::LeaseLost) => {
             let order = store::find(&mut state.db.conn().await?, &id).await?.ok_or(Error::NotFound)?;
-            Ok((join(state, order, &checkout).await?, false))
+            Ok(Placement::joined(join(state, order, &checkout).await?, false))
         }
-        driven => Ok((driven?, false)),
+        Err(error) => Err(error),
+        Ok(Driven { order, written: None }) => Ok(Placement::joined(order, false)),
+        Ok(Driven { order, written: Some(written) }) => {
+            let details = Details::of_one(address, lines, std::iter::once(placed).chain(written).collect());
+            Ok(Placement { order, details: Some(details), replayed: false })
+        }
     }
 }
 
@@ -94,7 +119,7 @@ async fn join(state: &AppState, mut order: OrderRow, checkout: &Checkout) -> Res
                 match saga.drive_detached(claimed, Some(checkout.card.clone())).await {
                     // Another driver took over (this one stalled past its lease): keep waiting.
                     Err(Error::LeaseLost) => {}
-                    driven => return driven,
+                    driven => return driven.map(|driven| driven.order),
                 }
                 order = store::find(&mut state.db.conn().await?, &order.id).await?.ok_or(Error::NotFound)?;
                 continue;

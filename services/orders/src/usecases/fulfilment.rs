@@ -43,7 +43,7 @@ pub async fn cancel(state: &AppState, caller: &Principal, order_id: &str, reason
         status::cancellable(parse(&order.status)?)?;
         return Err(Error::Busy);
     }
-    saga.drive_detached(order, None).await
+    Ok(saga.drive_detached(order, None).await?.order)
 }
 
 /// Moves a paid order along fulfilment (admins): PAID -> SHIPPED -> DELIVERED.

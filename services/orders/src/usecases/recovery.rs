@@ -21,7 +21,7 @@ pub async fn recover_once(state: &AppState) -> Result<usize, Error> {
             }
             let order = store::find(&mut state.db.conn().await?, &order_id).await?.ok_or(Error::NotFound)?;
             tracing::info!(step = %order.step, status = %order.status, "recovering order");
-            let order = saga.drive(order, None).await?;
+            let order = saga.drive(order, None).await?.order;
             tracing::info!(step = %order.step, status = %order.status, "order recovered");
             Ok(true)
         }

@@ -1,9 +1,11 @@
 //! The checkout saga. An order's `step` is the next thing to do; each step's
-//! outcome is written (fenced by the lease) before the next call is made, and
-//! every call is idempotent (the reservation is keyed by the order id, the
-//! charge by `order-<id>`), so a checkout can be resumed from any step by a
-//! client retry (which has the card) or finished or compensated by recovery
-//! (which does not, and so asks products and payments what they recorded).
+//! outcome is written (fenced by the lease) before the next call is made,
+//! but for the cart: it is cleared before the sale is written, so that the
+//! sale ends the saga in one write. Every call is idempotent (the
+//! reservation is keyed by the order id, the charge by `order-<id>`), so a
+//! checkout can be resumed from any step by a client retry (which has the
+//! card) or finished or compensated by recovery (which does not, and so asks
+//! products and payments what they recorded).
 
 use chrono::TimeDelta;
 use shop_card::CheckedCard;
@@ -36,12 +38,27 @@ pub struct Saga {
     pub owner: String,
     /// The order's lines, when the caller has them: a placement just wrote them.
     lines: Option<Vec<LineRow>>,
+    /// The status changes this driver wrote, oldest first.
+    written: Vec<EventRow>,
+}
+
+/// How a driver left an order.
+#[derive(Debug)]
+pub struct Driven {
+    /// The order now.
+    pub order: OrderRow,
+    /// Every status change this driver wrote, oldest first, when its own
+    /// write ended the saga. The order is then exactly as this driver wrote
+    /// it: nobody else writes to an order while its lease is held, and
+    /// nobody could take the lease from under a write that succeeded.
+    /// `None` when the saga paused and the order was read back.
+    pub written: Option<Vec<EventRow>>,
 }
 
 impl Saga {
     /// A driver with a fresh lease token.
     pub fn new(state: &AppState) -> Self {
-        Self { state: state.clone(), owner: uuid::Uuid::now_v7().to_string(), lines: None }
+        Self { state: state.clone(), owner: uuid::Uuid::now_v7().to_string(), lines: None, written: Vec::new() }
     }
 
     /// This driver, told the order's lines so that it need not read them.
@@ -55,7 +72,7 @@ impl Saga {
     /// dropped, but the saga goes on to the end of its step sequence, with
     /// each call bounded by this service's own call timeout, not the
     /// caller's deadline. Shutdown waits for it within the drain limit.
-    pub async fn drive_detached(self, order: OrderRow, card: Option<CheckedCard>) -> Result<OrderRow, Error> {
+    pub async fn drive_detached(self, order: OrderRow, card: Option<CheckedCard>) -> Result<Driven, Error> {
         let tracker = self.state.sagas.clone();
         let task = tracker.spawn(async move { self.drive(order, card.as_ref()).await }.in_current_span());
         task.await.map_err(|failed| Failure::internal(format!("the checkout task failed: {failed}")))?
@@ -71,7 +88,7 @@ impl Saga {
     /// without, what payments recorded decides. On a failed call the lease is
     /// handed back and recovery waits one lease period, so the client can
     /// retry with the same key first.
-    pub async fn drive(&self, mut order: OrderRow, card: Option<&CheckedCard>) -> Result<OrderRow, Error> {
+    pub async fn drive(mut self, mut order: OrderRow, card: Option<&CheckedCard>) -> Result<Driven, Error> {
         // Stops with this driver, however it stops: a lease renewed by a
         // driver that is gone would keep recovery away from the order forever.
         let heartbeat = AbortOnDropHandle::new(tokio::spawn(self.heartbeat(order.id.clone(), order.lease_until)));
@@ -84,10 +101,15 @@ impl Saga {
             self.hand_back(&order).await;
         }
         run?;
-        store::find(&mut self.state.db.conn().await?, &order.id).await?.ok_or(Error::NotFound)
+        if order.step == Step::Done.as_str() {
+            return Ok(Driven { order, written: Some(self.written) });
+        }
+        // Paused with the lease handed back: someone may have taken it since.
+        let order = store::find(&mut self.state.db.conn().await?, &order.id).await?.ok_or(Error::NotFound)?;
+        Ok(Driven { order, written: None })
     }
 
-    async fn run(&self, order: &mut OrderRow, card: Option<&CheckedCard>) -> Result<(), Error> {
+    async fn run(&mut self, order: &mut OrderRow, card: Option<&CheckedCard>) -> Result<(), Error> {
         loop {
             let step =
                 Step::parse(&order.step).ok_or_else(|| Failure::internal(format!("unknown step {:?}", order.step)))?;
@@ -99,18 +121,13 @@ impl Saga {
                     self.finish(order, OrderStatus::Cancelled, reason).await?;
                 }
                 Step::Charging => self.charge(order, card).await?,
-                Step::Committing => self.commit(order).await?,
+                Step::Committing => {
+                    if let Flow::Paused = self.commit(order).await? {
+                        return Ok(());
+                    }
+                }
                 Step::ClearingCart => {
-                    let cleared = self
-                        .state
-                        .downstreams
-                        .cart
-                        .clone()
-                        .clear_cart(ClearCartRequest { user_id: order.user_id.clone() })
-                        .await;
-                    if let Err(status) = cleared {
-                        // The order is paid; an uncleared cart is no reason to fail it. Recovery retries.
-                        tracing::warn!(order_id = %order.id, code = ?status.code(), "cart not cleared yet");
+                    if !self.clear_cart(order).await {
                         self.hand_back(order).await;
                         return Ok(());
                     }
@@ -123,7 +140,7 @@ impl Saga {
         }
     }
 
-    async fn reserve(&self, order: &mut OrderRow) -> Result<(), Error> {
+    async fn reserve(&mut self, order: &mut OrderRow) -> Result<(), Error> {
         let read;
         let lines = match &self.lines {
             Some(lines) => lines.as_slice(),
@@ -157,7 +174,7 @@ impl Saga {
         }
     }
 
-    async fn charge(&self, order: &mut OrderRow, card: Option<&CheckedCard>) -> Result<(), Error> {
+    async fn charge(&mut self, order: &mut OrderRow, card: Option<&CheckedCard>) -> Result<(), Error> {
         let payments = self.state.downstreams.payments.clone();
         let payment = match card {
             Some(card) => {
@@ -198,17 +215,28 @@ impl Saga {
         }
     }
 
-    async fn commit(&self, order: &mut OrderRow) -> Result<(), Error> {
+    /// Sells the held stock, clears the cart and records the sale. The cart
+    /// is cleared before the sale is recorded, so that the sale, its event
+    /// and the end of the saga are one write. Both calls are idempotent, so
+    /// a crash between them only means recovery makes them again. When the
+    /// cart cannot be cleared, the sale is recorded with the lease handed
+    /// back, and recovery clears the cart.
+    async fn commit(&mut self, order: &mut OrderRow) -> Result<Flow, Error> {
         let request = CommitReservationRequest { order_id: order.id.clone() };
         match self.state.downstreams.products.clone().commit_reservation(request).await {
             Ok(_) => {
+                let (step, lease, flow) = match self.clear_cart(order).await {
+                    true => (Step::Done, release(), Flow::Continue),
+                    false => (Step::ClearingCart, self.handed_back(), Flow::Paused),
+                };
                 let changes = OrderChanges {
                     status: Some(OrderStatus::Paid.as_str().into()),
                     status_reason: Some(String::new()),
-                    step: Some(Step::ClearingCart.as_str().into()),
-                    ..renew(self.lease_until())
+                    step: Some(step.as_str().into()),
+                    ..lease
                 };
-                self.change(order, Some((OrderStatus::Paid, "payment succeeded; stock committed")), changes).await
+                self.change(order, Some((OrderStatus::Paid, "payment succeeded; stock committed")), changes).await?;
+                Ok(flow)
             }
             // The hold ran out (or was released) before the sale: undo the payment.
             Err(status) if matches!(status.code(), Code::FailedPrecondition | Code::NotFound) => {
@@ -218,13 +246,27 @@ impl Saga {
                     OrderStatus::Cancelled,
                     "the stock hold expired before the order completed; the payment was refunded",
                 )
-                .await
+                .await?;
+                Ok(Flow::Continue)
             }
             Err(status) => Err(Failure::downstream("products")(status).into()),
         }
     }
 
-    async fn cancel(&self, order: &mut OrderRow) -> Result<(), Error> {
+    /// Empties the customer's cart. `false`: not now; the order is paid, and
+    /// an uncleared cart is no reason to fail it, so recovery retries.
+    async fn clear_cart(&self, order: &OrderRow) -> bool {
+        let request = ClearCartRequest { user_id: order.user_id.clone() };
+        match self.state.downstreams.cart.clone().clear_cart(request).await {
+            Ok(_) => true,
+            Err(status) => {
+                tracing::warn!(order_id = %order.id, code = ?status.code(), "cart not cleared yet");
+                false
+            }
+        }
+    }
+
+    async fn cancel(&mut self, order: &mut OrderRow) -> Result<(), Error> {
         let reason = if order.status_reason.is_empty() { "cancelled".to_owned() } else { order.status_reason.clone() };
         self.refund(order, &reason).await?;
         self.release_stock(order, &reason).await?;
@@ -266,7 +308,7 @@ impl Saga {
         }
     }
 
-    async fn set_step(&self, order: &mut OrderRow, step: Step, payment_id: Option<String>) -> Result<(), Error> {
+    async fn set_step(&mut self, order: &mut OrderRow, step: Step, payment_id: Option<String>) -> Result<(), Error> {
         let changes = OrderChanges {
             step: Some(step.as_str().into()),
             payment_id: payment_id.map(Some),
@@ -276,7 +318,7 @@ impl Saga {
     }
 
     /// Ends the saga in a terminal status and lets go of the lease.
-    async fn finish(&self, order: &mut OrderRow, status: OrderStatus, reason: &str) -> Result<(), Error> {
+    async fn finish(&mut self, order: &mut OrderRow, status: OrderStatus, reason: &str) -> Result<(), Error> {
         let changes = OrderChanges {
             status: Some(status.as_str().into()),
             status_reason: Some(reason.into()),
@@ -290,7 +332,7 @@ impl Saga {
 
     /// Writes `changes` under the lease, with an event if the status changes.
     async fn change(
-        &self,
+        &mut self,
         order: &mut OrderRow,
         event: Option<(OrderStatus, &str)>,
         changes: OrderChanges,
@@ -298,22 +340,24 @@ impl Saga {
         let now = time::now();
         let changes = OrderChanges { updated_at: Some(now), ..changes };
         let from = order.status.clone();
+        let written = event.map(|(to, reason)| (to, new_event(&order.id, Some(&from), to, reason)));
         self.state
             .db
             .transaction(async |tx| {
-                let guard = event.map(|_| from.as_str());
+                let guard = written.as_ref().map(|_| from.as_str());
                 if !store::update_fenced(tx, &order.id, &self.owner, guard, &changes).await? {
                     return Err(Error::LeaseLost);
                 }
-                if let Some((to, reason)) = event {
-                    store::insert_event(tx, &new_event(&order.id, Some(&from), to, reason)).await?;
-                    outbox::append(tx, &convert::status_changed(order, &from, to, reason)).await?;
+                if let Some((to, event)) = &written {
+                    store::insert_event(tx, event).await?;
+                    outbox::append(tx, &convert::status_changed(order, &from, *to, &event.reason)).await?;
                 }
                 Ok(())
             })
             .await?;
-        if let Some((to, _)) = event {
+        if let Some((to, event)) = written {
             self.state.status_changes.inc(to.as_str());
+            self.written.push(event);
         }
         // The fenced write succeeded, so the row is this plus the changes:
         // no read back (the heartbeat's lease renewals do not matter here).
@@ -355,14 +399,14 @@ impl Saga {
         }
     }
 
+    /// No lease holder, and recovery waits a lease period from now.
+    fn handed_back(&self) -> OrderChanges {
+        OrderChanges { lease_owner: Some(None), lease_until: Some(Some(self.lease_until())), ..Default::default() }
+    }
+
     /// Lets go of the lease after a failed call; recovery waits a lease period.
     async fn hand_back(&self, order: &OrderRow) {
-        let changes = OrderChanges {
-            lease_owner: Some(None),
-            lease_until: Some(Some(self.lease_until())),
-            updated_at: Some(time::now()),
-            ..Default::default()
-        };
+        let changes = OrderChanges { updated_at: Some(time::now()), ..self.handed_back() };
         let handed =
             self.state.db.write(async |w| store::update_fenced(w, &order.id, &self.owner, None, &changes).await);
         match handed.await {
@@ -372,6 +416,13 @@ impl Saga {
             }
         }
     }
+}
+
+/// Whether the saga goes on after a step.
+enum Flow {
+    Continue,
+    /// The lease was handed back: recovery takes the order up later.
+    Paused,
 }
 
 /// Whether a reservation holds (or sold) the order's stock.
