@@ -2,7 +2,7 @@
 
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run run-dev test test-postgres test-deploy chaos bench bench-postgres bench-compare rest-contract bench-dist ci fmt lint graphql-schema proto-lint build \
+.PHONY: run run-dev test test-postgres test-deploy chaos bench bench-postgres bench-compare link-order rest-contract bench-dist ci fmt lint graphql-schema proto-lint build \
 	image compose-up compose-config k8s-secrets k8s-render k8s-validate vendor-assets
 
 run:            ## start the whole mesh (release build)
@@ -37,6 +37,11 @@ bench-compare:  ## this build against BEFORE (a copy of an earlier target/releas
 	@test -n "$(BEFORE)" || { echo "usage: make bench-compare BEFORE=<the shop binary to compare with>"; exit 2; }
 	cargo build --release --bin shop --bin shop-loadgen
 	target/release/shop-loadgen bench --against $(BEFORE) --out target/bench-compare
+
+link-order:     ## write services/shop/link-order.txt afresh: the functions the mesh runs, which a release build links first (needs valgrind; a few minutes)
+	cargo build --release --bin shop --bin shop-loadgen
+	bash services/shop/link-order.sh target/release/shop target/release/shop-loadgen > services/shop/link-order.tmp
+	mv services/shop/link-order.tmp services/shop/link-order.txt
 
 rest-contract:  ## schemathesis against the REST API, longer than CI's run, on SQLite and PostgreSQL at $(PG_URL) (tools as for test-deploy)
 	bash .ci/deploy-tools
