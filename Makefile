@@ -2,7 +2,7 @@
 
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run run-dev test test-postgres test-deploy chaos bench bench-postgres bench-compare link-order rest-contract bench-dist ci fmt lint graphql-schema proto-lint build \
+.PHONY: run run-dev test test-postgres test-deploy chaos bench bench-postgres bench-compare link-order link-order-check rest-contract bench-dist ci fmt lint graphql-schema proto-lint build \
 	image compose-up compose-config k8s-secrets k8s-render k8s-validate vendor-assets
 
 run:            ## start the whole mesh (release build)
@@ -38,10 +38,14 @@ bench-compare:  ## this build against BEFORE (a copy of an earlier target/releas
 	cargo build --release --bin shop --bin shop-loadgen
 	target/release/shop-loadgen bench --against $(BEFORE) --out target/bench-compare
 
-link-order:     ## write services/shop/link-order.txt afresh: the functions the mesh runs, which a release build links first (needs valgrind; a few minutes)
+link-order:     ## write services/shop/link-order.txt afresh: the functions the mesh runs on SQLite and on PostgreSQL at $(PG_URL), which a release build links first (needs valgrind and psql; a few minutes)
 	cargo build --release --bin shop --bin shop-loadgen
-	bash services/shop/link-order.sh target/release/shop target/release/shop-loadgen > services/shop/link-order.tmp
+	LINK_ORDER_POSTGRES_URL=$(PG_URL) bash services/shop/link-order.sh target/release/shop target/release/shop-loadgen > services/shop/link-order.tmp
 	mv services/shop/link-order.tmp services/shop/link-order.txt
+
+link-order-check: ## how many of link-order.txt's functions the release build has (fails below 90%: run make link-order)
+	cargo build --release --bin shop
+	bash services/shop/link-order.sh --check target/release/shop
 
 rest-contract:  ## schemathesis against the REST API, longer than CI's run, on SQLite and PostgreSQL at $(PG_URL) (tools as for test-deploy)
 	bash .ci/deploy-tools
