@@ -44,7 +44,7 @@ link-order:     ## write services/shop/link-order.txt afresh: the functions the 
 	mv services/shop/link-order.tmp services/shop/link-order.txt
 
 link-order-check: ## how many of link-order.txt's functions the release build has (fails below 90%: run make link-order)
-	cargo build --release --bin shop
+	cargo build --release --bin shop --bin shop-loadgen
 	bash services/shop/link-order.sh --check target/release/shop
 
 rest-contract:  ## schemathesis against the REST API, longer than CI's run, on SQLite and PostgreSQL at $(PG_URL) (tools as for test-deploy)

@@ -19,10 +19,15 @@
 # hash of their crate's build, so an upgrade leaves some behind.
 set -euo pipefail
 
+# The functions defined in a binary's own code (none of libc's), sorted.
+defined_functions() {
+  nm --defined-only "$1" | awk '$2 ~ /^[tTwW]$/ { print $3 }' | sort -u
+}
+
 if [ "${1:-}" = "--check" ]; then
   order="$(dirname "$0")/link-order.txt"
   total=$(wc -l <"$order")
-  found=$(nm --defined-only "$2" | awk '$2 ~ /^[tTwW]$/ { print $3 }' | sort -u | comm -12 - <(sort -u "$order") | wc -l)
+  found=$(defined_functions "$2" | comm -12 - <(sort -u "$order") | wc -l)
   echo "$order: $found of $total functions are in $2"
   [ $((found * 10)) -ge $((total * 9)) ] || { echo "stale: run make link-order" >&2; exit 1; }
   exit 0
@@ -77,8 +82,7 @@ if [ -n "${LINK_ORDER_POSTGRES_URL:-}" ]; then
   done
 fi
 
-# Functions defined in the binary's code (the file names none of libc's).
-nm --defined-only "$shop" | awk '$2 ~ /^[tTwW]$/ { print $3 }' | sort -u >"$work/defined"
+defined_functions "$shop" >"$work/defined"
 for profile in "$work"/*/callgrind.*; do
   awk -v shop="$shop" '
     /^cmd:/ { component = ($(NF - 1) == "serve") ? $NF : "launcher" }

@@ -225,9 +225,10 @@ impl Saga {
         let request = CommitReservationRequest { order_id: order.id.clone() };
         match self.state.downstreams.products.clone().commit_reservation(request).await {
             Ok(_) => {
-                let (step, lease, flow) = match self.clear_cart(order).await {
-                    true => (Step::Done, release(), Flow::Continue),
-                    false => (Step::ClearingCart, self.handed_back(), Flow::Paused),
+                let (step, lease, flow) = if self.clear_cart(order).await {
+                    (Step::Done, release(), Flow::Continue)
+                } else {
+                    (Step::ClearingCart, self.handed_back(), Flow::Paused)
                 };
                 let changes = OrderChanges {
                     status: Some(OrderStatus::Paid.as_str().into()),
